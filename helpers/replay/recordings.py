@@ -1,0 +1,213 @@
+"""Recordings: what the recorded endpoint knows, and how a request is matched to one of them.
+
+A recording is one JSON file in ``helpers/replay/recordings/``. It holds the request as the model saw it
+(messages and parameters), the model's output (reasoning and answer kept apart, so that every route can
+render it in its own wire shape), usage, optional timing, and a ``provenance`` saying where it came from:
+
+* ``transcribed``: copied from a published response (the source is named);
+* ``authored``: written for this course to the documented wire format, usage computed with the real
+  DeepSeek-R1 tokenizer;
+* ``recorded``: captured from a live deployment on the date given.
+
+Matching is strict on a canonical form of the request, so a prompt edited offline is not silently
+answered with something else; the miss names the nearest recording and what differs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RECORDINGS_DIR = Path(__file__).parent / "recordings"
+PROVENANCE_KINDS = ("transcribed", "authored", "recorded")
+
+# Body fields that do not change what the model says: routing, transport and client bookkeeping.
+NOT_MATCHED = frozenset({"model", "stream", "stream_options", "user", "extra-parameters"})
+
+
+class RecordingError(ValueError):
+    """A recording file is malformed; the message names the file and the field."""
+
+
+def message_text(content: Any) -> str:
+    """Plain text of a message's content: a string, or a list of text parts as the SDKs send them."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content)
+
+
+def canonical_messages(messages: Any) -> list[dict[str, str]]:
+    """Messages reduced to role and text, the part of a request that decides the answer."""
+    if not isinstance(messages, list):
+        raise TypeError("'messages' must be a list of {role, content} objects")
+    canonical = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise TypeError(f"messages[{index}] must be an object with a string 'role'")
+        canonical.append({"role": message["role"], "content": message_text(message.get("content"))})
+    return canonical
+
+
+def canonical_params(body: dict[str, Any]) -> dict[str, Any]:
+    """The generation parameters of a request body, without routing and transport fields."""
+    return {key: value for key, value in sorted(body.items()) if key not in NOT_MATCHED and key != "messages"}
+
+
+@dataclass
+class Recording:
+    """One recorded interaction: a request and what the service answered, in route-neutral form."""
+
+    name: str
+    path: Path
+    provenance: dict[str, Any]
+    messages: list[dict[str, str]]
+    params: dict[str, Any]
+    stream: bool | None
+    routes: tuple[str, ...] | None
+    responses: list[dict[str, Any]]
+    title: str = ""
+    served: int = field(default=0, repr=False)
+
+    @classmethod
+    def load(cls, path: Path) -> Recording:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise RecordingError(f"{path.name}: not valid JSON ({error})") from error
+        provenance = data.get("provenance") or {}
+        if provenance.get("kind") not in PROVENANCE_KINDS:
+            raise RecordingError(f"{path.name}: provenance.kind must be one of {PROVENANCE_KINDS}")
+        request = data.get("request") or {}
+        responses = data.get("responses") or ([data["response"]] if "response" in data else [])
+        if not responses:
+            raise RecordingError(f"{path.name}: needs 'response' or 'responses'")
+        routes = request.get("routes")
+        return cls(
+            name=path.stem,
+            path=path,
+            title=data.get("title", ""),
+            provenance=provenance,
+            messages=canonical_messages(request.get("messages", [])),
+            params=canonical_params(request.get("params", {})),
+            stream=request.get("stream"),
+            routes=tuple(routes) if routes else None,
+            responses=responses,
+        )
+
+    def accepts(self, family: str, stream: bool) -> bool:
+        return (self.routes is None or family in self.routes) and (self.stream is None or self.stream == stream)
+
+    def next_response(self) -> dict[str, Any]:
+        """The responses of a recording are served in turn (e.g. a 429, then the answer the retry gets)."""
+        response = self.responses[self.served % len(self.responses)]
+        self.served += 1
+        return response
+
+
+@dataclass(frozen=True)
+class Miss:
+    """No recording matched; ``nearest`` and ``differences`` explain why."""
+
+    nearest: Recording | None
+    differences: list[str]
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_differences(recording: Recording, messages: list[dict[str, str]], params: dict[str, Any]) -> list[str]:
+    """Human-readable differences between a request and a recording, most telling first."""
+    found = []
+    if len(messages) != len(recording.messages):
+        found.append(f"{len(messages)} messages sent, {len(recording.messages)} recorded")
+    for index, (sent, kept) in enumerate(zip(messages, recording.messages, strict=False)):
+        if sent["role"] != kept["role"]:
+            found.append(f"messages[{index}].role is {sent['role']!r}, recorded {kept['role']!r}")
+        if sent["content"] != kept["content"]:
+            found.append(
+                f"messages[{index}].content is {_short(sent['content'])!r}, recorded {_short(kept['content'])!r}"
+            )
+    for key in sorted(set(params) | set(recording.params)):
+        if params.get(key) != recording.params.get(key):
+            sent = "not sent" if key not in params else f"{params[key]!r}"
+            kept = "not recorded" if key not in recording.params else f"{recording.params[key]!r}"
+            found.append(f"parameter {key}: {sent}, recorded {kept}")
+    return found
+
+
+def resolve_reuse(recordings: list[Recording]) -> None:
+    """Fill ``"reuse": "<name>"`` responses with the reasoning and answer of that recording.
+
+    Several requests (with and without a system message, streamed, with other parameters) share one
+    published answer; the text is kept once and each recording keeps its own usage.
+    """
+    by_name = {r.name: r for r in recordings}
+    for recording in recordings:
+        for response in recording.responses:
+            source_name = response.get("reuse")
+            if not source_name:
+                continue
+            source = by_name.get(source_name)
+            if source is None:
+                raise RecordingError(f"{recording.path.name}: reuse names {source_name!r}, which does not exist")
+            original = next(r for r in source.responses if r.get("kind") == "completion")
+            for key in ("reasoning", "answer", "model", "timing"):
+                if key in original:
+                    response.setdefault(key, original[key])
+
+
+class RecordingLibrary:
+    """All recordings, indexed by canonical request."""
+
+    def __init__(self, recordings: list[Recording]) -> None:
+        self.recordings = recordings
+        self._by_key: dict[str, list[Recording]] = {}
+        for recording in recordings:
+            self._by_key.setdefault(self._key(recording.messages, recording.params), []).append(recording)
+
+    @classmethod
+    def from_directory(cls, directory: Path = RECORDINGS_DIR) -> RecordingLibrary:
+        recordings = [Recording.load(path) for path in sorted(directory.glob("*.json"))]
+        resolve_reuse(recordings)
+        return cls(recordings)
+
+    def get(self, name: str) -> Recording:
+        for recording in self.recordings:
+            if recording.name == name:
+                return recording
+        raise KeyError(f"no recording named {name!r}")
+
+    @staticmethod
+    def _key(messages: list[dict[str, str]], params: dict[str, Any]) -> str:
+        return json.dumps([messages, params], sort_keys=True, ensure_ascii=False)
+
+    def find(self, family: str, body: dict[str, Any], stream: bool) -> Recording | Miss:
+        """The recording for this request on this route family, or a :class:`Miss` explaining the gap."""
+        messages = canonical_messages(body.get("messages"))
+        params = canonical_params(body)
+        for recording in self._by_key.get(self._key(messages, params), []):
+            if recording.accepts(family, stream):
+                return recording
+        return self._nearest(family, messages, params, stream)
+
+    def _nearest(self, family: str, messages: list[dict[str, str]], params: dict[str, Any], stream: bool) -> Miss:
+        wanted = self._key(messages, params)
+        candidates = [r for r in self.recordings if r.routes is None or family in r.routes]
+        if not candidates:
+            return Miss(None, ["no recordings exist for this route"])
+        nearest = max(
+            candidates,
+            key=lambda r: difflib.SequenceMatcher(None, wanted, self._key(r.messages, r.params)).ratio(),
+        )
+        differences = describe_differences(nearest, messages, params)
+        if not differences and nearest.stream is not None and nearest.stream != stream:
+            differences = [f"stream={stream}, recorded stream={nearest.stream}"]
+        return Miss(nearest, differences)

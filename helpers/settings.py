@@ -1,0 +1,164 @@
+"""Course settings: which endpoint to talk to, with which deployment and which credentials.
+
+Everything comes from environment variables, optionally loaded from a ``.env`` file at the repository root
+(see ``.env.sample`` for every variable, each explained). Nothing configured means **recorded mode**: the
+course starts its recorded endpoint and points these same variables at it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DEPLOYMENT = "DeepSeek-R1"
+CLASSIC_API_VERSION = "2024-10-21"
+INFERENCE_API_VERSION = "2024-05-01-preview"
+
+MODES = ("recorded", "live")
+AUTH_METHODS = ("key", "entra")
+
+ENDPOINT_FORMS = (
+    "https://<resource>.openai.azure.com",
+    "https://<resource>.services.ai.azure.com",
+)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the notebooks need to reach DeepSeek-R1. Secrets are kept out of ``repr``."""
+
+    mode: str
+    endpoint: str
+    deployment: str = DEFAULT_DEPLOYMENT
+    auth: str = "key"
+    api_key: str | None = field(default=None, repr=False)
+    inference_endpoint: str | None = None
+    inference_key: str | None = field(default=None, repr=False)
+    api_version: str = CLASSIC_API_VERSION
+    tenant_id: str | None = None
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    location: str | None = None
+    account_name: str | None = None
+
+    @property
+    def v1_base_url(self) -> str:
+        """Base URL of the v1 API, as the OpenAI client wants it."""
+        return f"{self.endpoint}/openai/v1/"
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not f.repr:
+                value = "<set>" if value else None
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    def summary(self) -> str:
+        """One line for a notebook: mode, host, deployment and auth; never a secret."""
+        host = urlsplit(self.endpoint).netloc if self.mode == "live" else "the recorded endpoint"
+        return f"{self.mode} mode · {host} · deployment {self.deployment!r} · auth {self.auth}"
+
+
+def _env(source: dict[str, str | None], name: str) -> str | None:
+    value = source.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+def read_environment(env_file: Path | None = None) -> dict[str, str | None]:
+    """The process environment over the values of ``.env`` (the process wins, as python-dotenv does)."""
+    path = env_file if env_file is not None else REPO_ROOT / ".env"
+    values: dict[str, str | None] = dict(dotenv_values(path)) if path.is_file() else {}
+    values.update(os.environ)
+    return values
+
+
+def normalize_endpoint(raw: str, variable: str = "AZURE_OPENAI_ENDPOINT") -> str:
+    """Reduce a resource endpoint to ``scheme://host[:port]``, or explain what a good one looks like.
+
+    Learners paste many shapes (with ``/openai/v1/``, with ``/models``, with a trailing slash); all of them
+    name the same resource, so the path is dropped. Anything that is not an http(s) URL with a host is
+    refused with the expected forms.
+    """
+    text = raw.strip().strip('"').strip("'")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"{variable}={text!r} is not an endpoint URL. Expected one of: {', '.join(ENDPOINT_FORMS)} "
+            "(copy it from the Foundry portal: your deployment > Details > Endpoint)."
+        )
+    if parts.hostname in ("YOUR-RESOURCE-NAME.openai.azure.com", "<resource>.openai.azure.com") or "<" in text:
+        raise SettingsError(f"{variable} still holds the placeholder from .env.sample: put your resource name in it.")
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SettingsError(f"{variable}={text!r} uses http://. Azure endpoints are https://.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _inference_endpoint(source: dict[str, str | None], endpoint: str) -> str:
+    explicit = _env(source, "AZURE_INFERENCE_ENDPOINT")
+    if explicit:
+        parts = urlsplit(explicit)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                f"AZURE_INFERENCE_ENDPOINT={explicit!r} is not a URL. Expected "
+                "https://<resource>.services.ai.azure.com/models (Foundry) or "
+                "https://<host>.<region>.models.ai.azure.com (serverless)."
+            )
+        return explicit.rstrip("/")
+    host = urlsplit(endpoint).netloc.replace(".openai.azure.com", ".services.ai.azure.com")
+    return f"{urlsplit(endpoint).scheme}://{host}/models"
+
+
+def load_settings(env_file: Path | None = None) -> Settings:
+    """Read the course settings from the environment and ``.env``.
+
+    Recorded mode is chosen when ``COURSE_MODE=recorded`` or when no ``AZURE_OPENAI_ENDPOINT`` is set.
+    In live mode the endpoint is validated and a missing credential is reported with the fix.
+    """
+    source = read_environment(env_file)
+    mode = (_env(source, "COURSE_MODE") or "").lower()
+    if mode and mode not in MODES:
+        raise SettingsError(f"COURSE_MODE={mode!r}: use one of {MODES} or leave it empty for automatic.")
+    endpoint_raw = _env(source, "AZURE_OPENAI_ENDPOINT")
+    if not mode:
+        mode = "live" if endpoint_raw else "recorded"
+    if mode == "live" and not endpoint_raw:
+        raise SettingsError("COURSE_MODE=live needs AZURE_OPENAI_ENDPOINT: copy .env.sample to .env and fill it in.")
+    if mode == "recorded" and not endpoint_raw:
+        endpoint_raw = "http://127.0.0.1"  # replaced by the recorded endpoint's address when it starts
+    endpoint = normalize_endpoint(endpoint_raw or "")
+    auth = (_env(source, "COURSE_AUTH") or ("key" if _env(source, "AZURE_OPENAI_API_KEY") else "entra")).lower()
+    if auth not in AUTH_METHODS:
+        raise SettingsError(f"COURSE_AUTH={auth!r}: use 'key' (AZURE_OPENAI_API_KEY) or 'entra' (Microsoft Entra ID).")
+    api_key = _env(source, "AZURE_OPENAI_API_KEY")
+    if mode == "live" and auth == "key" and not api_key:
+        raise SettingsError(
+            "COURSE_AUTH=key but AZURE_OPENAI_API_KEY is empty: paste a key from the portal "
+            "(deployment > Details > Key) into .env, or set COURSE_AUTH=entra and run `az login`."
+        )
+    return Settings(
+        mode=mode,
+        endpoint=endpoint,
+        deployment=_env(source, "AZURE_DEEPSEEK_DEPLOYMENT") or DEFAULT_DEPLOYMENT,
+        auth=auth,
+        api_key=api_key,
+        inference_endpoint=_inference_endpoint(source, endpoint),
+        inference_key=_env(source, "AZURE_INFERENCE_CREDENTIAL") or api_key,
+        api_version=_env(source, "OPENAI_API_VERSION") or CLASSIC_API_VERSION,
+        tenant_id=_env(source, "AZURE_TENANT_ID"),
+        subscription_id=_env(source, "AZURE_SUBSCRIPTION_ID"),
+        resource_group=_env(source, "AZURE_RESOURCE_GROUP"),
+        location=_env(source, "AZURE_LOCATION"),
+        account_name=_env(source, "AZURE_AI_ACCOUNT"),
+    )
+
