@@ -97,7 +97,7 @@ def normalize_endpoint(raw: str, variable: str = "AZURE_OPENAI_ENDPOINT") -> str
             f"{variable}={text!r} is not an endpoint URL. Expected one of: {', '.join(ENDPOINT_FORMS)} "
             "(copy it from the Foundry portal: your deployment > Details > Endpoint)."
         )
-    if parts.hostname in ("YOUR-RESOURCE-NAME.openai.azure.com", "<resource>.openai.azure.com") or "<" in text:
+    if parts.hostname.startswith(("your-resource-name.", "<resource>.")) or "<" in text:
         raise SettingsError(f"{variable} still holds the placeholder from .env.sample: put your resource name in it.")
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SettingsError(f"{variable}={text!r} uses http://. Azure endpoints are https://.")

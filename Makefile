@@ -1,0 +1,47 @@
+# Every target bootstraps .venv itself, so a fresh clone needs only Python 3.10+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: lab test unit notebooks regen serve record bench lint browser lock clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+lab: $(STAMP)  ## open the course in JupyterLab (recorded mode unless .env says otherwise)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+test: $(STAMP)  ## unit tests, then every notebook under nbval against the recorded endpoint
+	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests $(NBVAL) $(NOTEBOOKS)
+
+unit: $(STAMP)
+	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests
+
+notebooks: $(STAMP)
+	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
+
+regen: $(STAMP)  ## re-execute every notebook against the recordings and store the outputs
+	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 --allow-errors $(or $(NB),$(NOTEBOOKS))
+
+serve: $(STAMP)  ## a recorded endpoint for a workshop room: make serve ARGS="--host 0.0.0.0 --api-key ..."
+	$(BIN)/python -m helpers.replay serve $(ARGS)
+
+bench: $(STAMP)
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check helpers tests bench
+
+lock: $(STAMP)
+	{ echo "# The pinned, tested set for the course (Python 3.11). Regenerate with: make lock"; echo "-e ."; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.txt
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,51 @@
+"""Helpers for the DeepSeek-R1 on Azure AI Foundry course.
+
+Start every notebook with::
+
+    import helpers
+    settings = helpers.setup()
+
+In recorded mode (nothing configured) this starts the recorded endpoint in the background and points the
+standard environment variables at it; in live mode (``.env`` filled in) it only checks the settings.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from .settings import Settings, SettingsError, load_settings
+
+__all__ = ["Settings", "SettingsError", "load_settings", "setup", "recorded_server"]
+
+_server = None
+
+
+def recorded_server():
+    """The recorded endpoint this kernel started, or None in live mode."""
+    return _server
+
+
+def setup(timing: str | None = None, quiet: bool = False) -> Settings:
+    """Load the settings and, in recorded mode, start the recorded endpoint; print one line saying which.
+
+    ``timing`` sets how the recorded endpoint paces streamed chunks: ``"recorded"`` (as a live deployment
+    would, the default), ``"none"`` (as fast as possible; the tests use it) or ``"scaled:10"``.
+    The environment variable ``REPLAY_TIMING`` sets the same.
+    """
+    global _server
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    settings = load_settings()
+    if settings.mode == "recorded":
+        if _server is None:
+            from .replay import environment_for, start
+
+            _server = start(timing=timing or os.environ.get("REPLAY_TIMING", "recorded"))
+            os.environ.update(environment_for(_server, settings.deployment))
+        settings = load_settings()
+        if not quiet:
+            count = len(_server.config.library.recordings)
+            print(f"Recorded mode: DeepSeek-R1 replayed from {count} recordings at {_server.url} (no Azure account needed).")
+    elif not quiet:
+        print(f"Live mode: {settings.summary()}")
+    return settings

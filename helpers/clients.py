@@ -1,0 +1,95 @@
+"""One place that builds every client the course uses, with a key or with Microsoft Entra ID.
+
+Each function reads :func:`helpers.settings.load_settings` unless you pass settings, so a notebook cell is
+one line: ``client = openai_client()``. In recorded mode the same functions point at the recorded
+endpoint and use a stand-in Entra ID credential; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.core.credentials import AzureKeyCredential, TokenCredential
+from openai import AsyncAzureOpenAI, AsyncOpenAI, AzureOpenAI, OpenAI
+
+from .replay.identity import COGNITIVE_SCOPE, AsyncRecordedCredential, RecordedCredential
+from .settings import Settings, load_settings
+
+
+def credential(settings: Settings | None = None, has_role: bool = True) -> TokenCredential:
+    """Microsoft Entra ID credential: ``DefaultAzureCredential`` live, a stand-in in recorded mode.
+
+    ``has_role=False`` (recorded mode only) plays a user without the Cognitive Services User role.
+    """
+    settings = settings or load_settings()
+    if settings.mode == "recorded":
+        return RecordedCredential(has_role=has_role)
+    from azure.identity import DefaultAzureCredential
+
+    # Signed in to several directories? `az login --tenant <AZURE_TENANT_ID>` picks the right one.
+    return DefaultAzureCredential()
+
+
+def async_credential(settings: Settings | None = None) -> Any:
+    """The async flavour of :func:`credential`, for async clients of azure-core based SDKs."""
+    settings = settings or load_settings()
+    if settings.mode == "recorded":
+        return AsyncRecordedCredential()
+    from azure.identity.aio import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def token_provider(settings: Settings | None = None, has_role: bool = True):
+    """A callable returning fresh bearer tokens for the Cognitive Services scope (what the openai SDK takes)."""
+    from azure.identity import get_bearer_token_provider
+
+    return get_bearer_token_provider(credential(settings, has_role=has_role), COGNITIVE_SCOPE)
+
+
+def _api_key_or_token(settings: Settings) -> Any:
+    return settings.api_key if settings.auth == "key" else token_provider(settings)
+
+
+def openai_client(settings: Settings | None = None, **options: Any) -> OpenAI:
+    """``OpenAI`` on the v1 API (``…/openai/v1/``): the primary path of this course."""
+    settings = settings or load_settings()
+    return OpenAI(base_url=settings.v1_base_url, api_key=_api_key_or_token(settings), **options)
+
+
+def async_openai_client(settings: Settings | None = None, **options: Any) -> AsyncOpenAI:
+    """``AsyncOpenAI`` on the v1 API."""
+    settings = settings or load_settings()
+    return AsyncOpenAI(base_url=settings.v1_base_url, api_key=_api_key_or_token(settings), **options)
+
+
+def azure_openai_client(settings: Settings | None = None, **options: Any) -> AzureOpenAI:
+    """``AzureOpenAI`` on the classic ``/openai/deployments/{deployment}`` route with an ``api-version``."""
+    settings = settings or load_settings()
+    auth = {"api_key": settings.api_key} if settings.auth == "key" else {"azure_ad_token_provider": token_provider(settings)}
+    return AzureOpenAI(azure_endpoint=settings.endpoint, api_version=settings.api_version, **auth, **options)
+
+
+def async_azure_openai_client(settings: Settings | None = None, **options: Any) -> AsyncAzureOpenAI:
+    """``AsyncAzureOpenAI``, as the chat app of seed 003 uses it."""
+    settings = settings or load_settings()
+    auth = {"api_key": settings.api_key} if settings.auth == "key" else {"azure_ad_token_provider": token_provider(settings)}
+    return AsyncAzureOpenAI(azure_endpoint=settings.endpoint, api_version=settings.api_version, **auth, **options)
+
+
+def inference_client(settings: Settings | None = None, **options: Any):
+    """Legacy ``azure.ai.inference.ChatCompletionsClient`` on the model inference API (retired 2026-08-26)."""
+    from azure.ai.inference import ChatCompletionsClient
+
+    settings = settings or load_settings()
+    if settings.auth == "key":
+        return ChatCompletionsClient(
+            endpoint=settings.inference_endpoint, credential=AzureKeyCredential(settings.inference_key or ""), **options
+        )
+    # The SDK's default scope is Azure ML's; Foundry endpoints need the Cognitive Services one.
+    return ChatCompletionsClient(
+        endpoint=settings.inference_endpoint,
+        credential=credential(settings),
+        credential_scopes=[COGNITIVE_SCOPE],
+        **options,
+    )
