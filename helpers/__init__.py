@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from .settings import Settings, SettingsError, load_settings
+from .settings import Settings, SettingsError, load_settings, read_environment
 
 __all__ = ["Settings", "SettingsError", "load_settings", "setup", "recorded_server"]
 
@@ -40,12 +40,29 @@ def setup(timing: str | None = None, quiet: bool = False) -> Settings:
         if _server is None:
             from .replay import environment_for, start
 
-            _server = start(timing=timing or os.environ.get("REPLAY_TIMING", "recorded"))
+            _server = start(timing=timing or read_environment().get("REPLAY_TIMING") or "recorded")
             os.environ.update(environment_for(_server, settings.deployment))
         settings = load_settings()
         if not quiet:
             count = len(_server.config.library.recordings)
             print(f"Recorded mode: DeepSeek-R1 replayed from {count} recordings at {_server.url} (no Azure account needed).")
-    elif not quiet:
-        print(f"Live mode: {settings.summary()}")
+    else:
+        export_live_environment(settings)
+        if not quiet:
+            print(f"Live mode: {settings.summary()}")
     return settings
+
+
+def export_live_environment(settings: Settings) -> None:
+    """Make ``.env`` values (and the derived inference endpoint) visible to code that reads ``os.environ``.
+
+    The seeds' own snippets read ``os.environ["AZURE_INFERENCE_ENDPOINT"]`` and friends; values already in
+    the environment win over ``.env``, as python-dotenv does.
+    """
+    for name, value in read_environment().items():
+        if value is not None:
+            os.environ.setdefault(name, value)
+    os.environ.setdefault("AZURE_INFERENCE_ENDPOINT", settings.inference_endpoint or "")
+    os.environ.setdefault("AZURE_DEEPSEEK_DEPLOYMENT", settings.deployment)
+    if settings.inference_key:
+        os.environ.setdefault("AZURE_INFERENCE_CREDENTIAL", settings.inference_key)
