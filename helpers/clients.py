@@ -13,7 +13,7 @@ from azure.core.credentials import AzureKeyCredential, TokenCredential
 from openai import AsyncAzureOpenAI, AsyncOpenAI, AzureOpenAI, OpenAI
 
 from .replay.identity import COGNITIVE_SCOPE, AsyncRecordedCredential, RecordedCredential
-from .settings import Settings, load_settings
+from .settings import Settings, SettingsError, load_settings
 
 
 def credential(settings: Settings | None = None, has_role: bool = True) -> TokenCredential:
@@ -92,4 +92,39 @@ def inference_client(settings: Settings | None = None, **options: Any):
         credential=credential(settings),
         credential_scopes=[COGNITIVE_SCOPE],
         **options,
+    )
+
+
+class ManagementClients:
+    """The three Resource Manager clients lessons 01, 02 and 10 use, sharing one credential."""
+
+    def __init__(self, resources: Any, cognitive: Any, authorization: Any, subscription_id: str) -> None:
+        self.resources = resources
+        self.cognitive = cognitive
+        self.authorization = authorization
+        self.subscription_id = subscription_id
+
+
+def management_clients(settings: Settings | None = None) -> ManagementClients:
+    """Resource groups, Cognitive Services and role-assignment clients for ``AZURE_SUBSCRIPTION_ID``.
+
+    Live they talk to Azure Resource Manager; in recorded mode to the recorded endpoint's copy of it,
+    which answers long-running operations at once (``polling_interval=0``).
+    """
+    from . import provisioning
+
+    settings = settings or load_settings()
+    if not settings.subscription_id:
+        raise SettingsError(
+            "AZURE_SUBSCRIPTION_ID is empty: run `az account show --query id -o tsv` and put the result in .env."
+        )
+    options: dict[str, Any] = {}
+    if settings.mode == "recorded":
+        options = {"base_url": settings.endpoint, "polling_interval": 0}
+    cred = credential(settings)
+    return ManagementClients(
+        resources=provisioning.resource_client(settings.subscription_id, cred, **options),
+        cognitive=provisioning.cognitive_client(settings.subscription_id, cred, **options),
+        authorization=provisioning.authorization_client(settings.subscription_id, cred, **options),
+        subscription_id=settings.subscription_id,
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from .recordings import Recording, RecordingLibrary
 from .server import DEFAULT_API_KEY, ReplayServer
 
+RECORDED_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+
 __all__ = ["DEFAULT_API_KEY", "Recording", "RecordingLibrary", "ReplayServer", "start", "environment_for"]
 
 
@@ -31,6 +33,11 @@ def environment_for(server: ReplayServer, deployment: str = "DeepSeek-R1") -> di
         "AZURE_DEEPSEEK_DEPLOYMENT": deployment,
         "DEEPINFRA_TOKEN": server.api_key,
         "DEEPINFRA_BASE_URL": f"{server.url}/v1/openai",
+        # Lessons 01, 02 and 10 create resources on the recorded endpoint's Resource Manager.
+        "AZURE_SUBSCRIPTION_ID": RECORDED_SUBSCRIPTION_ID,
+        "AZURE_RESOURCE_GROUP": "rg-deepseek-course",
+        "AZURE_LOCATION": "eastus2",
+        "AZURE_AI_ACCOUNT": "deepseek-course",
     }
     if server.certificates:
         env["SSL_CERT_FILE"] = str(server.certificates.ca_bundle)  # read by the openai SDK (httpx)

@@ -69,12 +69,10 @@ def build_config(
     return ReplayConfig(RecordingLibrary.from_directory(recordings_dir), api_key, Timing.parse(timing))
 
 
-def _management_routes() -> list:
-    try:
-        from .management import ManagementPlane
-    except ImportError:  # the management plane is optional for the data-plane lessons
-        return []
-    return ManagementPlane().routes
+def _management_routes(api_key: str) -> list:
+    from .management import ManagementPlane
+
+    return ManagementPlane(api_keys=(api_key, f"{api_key}-2")).routes
 
 
 class ReplayServer:
@@ -97,7 +95,7 @@ class ReplayServer:
         self.port = port or free_port(host)
         self.api_key = api_key
         self.config = build_config(api_key, timing, recordings_dir)
-        self.app = create_app(self.config, _management_routes())
+        self.app = create_app(self.config, _management_routes(api_key))
         self.certificates: Certificates | None = None
         if tls:
             self.certificates = make_certificates(Path(tempfile.mkdtemp(prefix="replay-tls-")))
@@ -132,7 +130,8 @@ class ReplayServer:
 
     def stop(self) -> None:
         if self._server and self._thread:
-            self._server.should_exit = True
+            # Clients keep idle connections open; without force_exit uvicorn waits for them.
+            self._server.should_exit = self._server.force_exit = True
             self._thread.join(timeout=5)
 
     def serve_forever(self) -> None:

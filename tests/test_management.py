@@ -1,0 +1,613 @@
+"""The recorded endpoint's management plane, driven by the real Azure management SDKs over HTTPS.
+
+A Starlette app holding only ``ManagementPlane().routes`` runs on uvicorn in a background thread, with a
+throwaway certificate authority (trustme): azure-core refuses bearer tokens over plain http, and the clients
+trust the authority through ``connection_verify=<ca.pem>``.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import trustme
+import uvicorn
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+)
+from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
+from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Deployment, Sku
+from starlette.applications import Starlette
+
+from helpers import provisioning
+from helpers.replay.identity import RecordedCredential
+from helpers.replay.management import RECORDED_API_KEYS, ManagementPlane
+
+SUB = "00000000-0000-0000-0000-0000000000aa"
+RG = "rg-deepseek"
+ACCOUNT = "myfoundry"
+PRINCIPAL = "11111111-2222-3333-4444-555555555555"
+ACCOUNT_PATH = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.CognitiveServices/accounts"
+
+
+@dataclass
+class ArmServer:
+    plane: ManagementPlane
+    base_url: str
+    ca_path: str
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, verify=ssl.create_default_context(cafile=self.ca_path))
+
+    def clients(self, credential: object | None = None) -> tuple:
+        credential = credential or RecordedCredential()
+        options = {"polling_interval": 0, "connection_verify": self.ca_path}
+        return (
+            provisioning.resource_client(SUB, credential, self.base_url, **options),
+            provisioning.cognitive_client(SUB, credential, self.base_url, **options),
+            provisioning.authorization_client(SUB, credential, self.base_url, **options),
+        )
+
+
+def serve_plane(plane: ManagementPlane, workdir: Path) -> Iterator[ArmServer]:
+    """Run the plane on uvicorn with TLS on a free loopback port until the generator is closed."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_path, key_path, ca_path = workdir / "cert.pem", workdir / "key.pem", workdir / "ca.pem"
+    cert.cert_chain_pems[0].write_to_path(cert_path)
+    cert.private_key_pem.write_to_path(key_path)
+    ca.cert_pem.write_to_path(ca_path)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        Starlette(routes=plane.routes),
+        ssl_certfile=str(cert_path),
+        ssl_keyfile=str(key_path),
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield ArmServer(plane, f"https://127.0.0.1:{port}", str(ca_path))
+    finally:
+        server.should_exit = server.force_exit = True  # clients keep idle connections open; don't wait
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def arm_server_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArmServer]:
+    yield from serve_plane(ManagementPlane(), tmp_path_factory.mktemp("arm"))
+
+
+@pytest.fixture
+def arm(arm_server_module: ArmServer) -> ArmServer:
+    arm_server_module.plane.reset()
+    arm_server_module.plane.deployment_lro = "async-operation"
+    return arm_server_module
+
+
+def _ready_account(arm: ArmServer) -> tuple:
+    resources, cognitive, authorization = arm.clients()
+    provisioning.create_resource_group(resources, RG, "eastus2")
+    provisioning.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2")
+    return resources, cognitive, authorization
+
+
+def _error(arm: ArmServer, method: str, path: str, **kwargs) -> tuple[int, dict]:
+    token = {"Authorization": "Bearer recorded-entra:management.azure.com"}
+    with arm.http() as http:
+        response = http.request(method, path, headers=kwargs.pop("headers", token), **kwargs)
+    return response.status_code, response.json()
+
+
+# ------------------------------------------------------------------- authentication
+
+
+def test_missing_authorization_header_is_401_authentication_failed(arm: ArmServer) -> None:
+    status, body = _error(
+        arm, "GET", f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01", headers={}
+    )
+    assert status == 401
+    assert body["error"]["code"] == "AuthenticationFailed"
+    assert "'Authorization' header is missing" in body["error"]["message"]
+
+
+def test_token_that_is_not_a_token_is_401_invalid_token(arm: ArmServer) -> None:
+    headers = {"Authorization": "Bearer not-a-token"}
+    status, body = _error(
+        arm, "GET", f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01", headers=headers
+    )
+    assert (status, body["error"]["code"]) == (401, "InvalidAuthenticationToken")
+    headers = {"Authorization": "Basic abc"}
+    status, body = _error(
+        arm, "GET", f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01", headers=headers
+    )
+    assert (status, body["error"]["code"]) == (401, "AuthenticationFailed")
+
+
+def test_token_for_the_wrong_audience_is_refused_through_the_sdk(arm: ArmServer) -> None:
+    client = CognitiveServicesManagementClient(
+        RecordedCredential(),
+        SUB,
+        base_url=arm.base_url,
+        connection_verify=arm.ca_path,
+        credential_scopes=["https://cognitiveservices.azure.com/.default"],
+    )
+    with pytest.raises(ClientAuthenticationError) as caught:
+        client.accounts.get(RG, ACCOUNT)
+    assert caught.value.status_code == 401
+    assert caught.value.error.code == "InvalidAuthenticationTokenAudience"
+    assert "https://cognitiveservices.azure.com" in caught.value.error.message
+    assert arm.plane.accounts == {}
+
+
+# ------------------------------------------------------------------- resource groups
+
+
+def test_resource_group_create_get_list_exists_and_case_insensitive_path(arm: ArmServer) -> None:
+    resources, _, _ = arm.clients()
+    created = provisioning.create_resource_group(resources, RG, "East US 2", tags={"course": "deepseek"})
+    assert (created.name, created.location, created.tags) == (RG, "eastus2", {"course": "deepseek"})
+    assert resources.resource_groups.get(RG.upper()).name == RG  # ARM names are case-insensitive
+    assert [g.name for g in resources.resource_groups.list()] == [RG]
+    assert resources.resource_groups.check_existence(RG) is True
+    assert resources.resource_groups.check_existence("other") is False
+    with arm.http() as http:
+        upper = http.get(
+            f"/SUBSCRIPTIONS/{SUB}/RESOURCEGROUPS/{RG}?api-version=2025-04-01",
+            headers={"Authorization": "Bearer recorded-entra:management.azure.com"},
+        )
+    assert upper.status_code == 200 and upper.json()["name"] == RG
+
+
+def test_resource_group_delete_is_a_location_lro_that_is_polled(arm: ArmServer) -> None:
+    resources, cognitive, _ = _ready_account(arm)
+    poller = provisioning.delete_resource_group(resources, RG, confirm=RG, wait=False)
+    poller.result()
+    polls = [c for c in arm.plane.calls if c.startswith(f"GET /subscriptions/{SUB}/operationresults/")]
+    assert len(polls) == 2  # one "still running" 202, then the 200
+    assert resources.resource_groups.check_existence(RG) is False
+    assert arm.plane.accounts == {}  # the account went with its group
+    with pytest.raises(ResourceNotFoundError) as caught:
+        resources.resource_groups.get(RG)
+    assert caught.value.error.code == "ResourceGroupNotFound"
+
+
+def test_resource_group_in_another_location_is_409(arm: ArmServer) -> None:
+    resources, _, _ = arm.clients()
+    provisioning.create_resource_group(resources, RG, "eastus2")
+    with pytest.raises(ResourceExistsError) as caught:
+        provisioning.create_resource_group(resources, RG, "westus")
+    assert caught.value.error.code == "InvalidResourceGroupLocation"
+
+
+# ------------------------------------------------------------------- accounts
+
+
+def test_account_create_answers_201_with_async_operation_on_the_mock_host(arm: ArmServer) -> None:
+    resources, _, _ = arm.clients()
+    provisioning.create_resource_group(resources, RG, "eastus2")
+    path = (
+        f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.CognitiveServices/accounts/{ACCOUNT}"
+        "?api-version=2025-09-01"
+    )
+    body = {
+        "kind": "AIServices",
+        "sku": {"name": "S0"},
+        "location": "eastus2",
+        "properties": {"customSubDomainName": ACCOUNT},
+    }
+    token = {"Authorization": "Bearer recorded-entra:management.azure.com"}
+    with arm.http() as http:
+        created = http.put(path, json=body, headers=token)
+        operation_url = created.headers["Azure-AsyncOperation"]
+        first, second = http.get(operation_url, headers=token), http.get(operation_url, headers=token)
+    assert created.status_code == 201
+    assert created.json()["properties"]["provisioningState"] == "Creating"
+    assert operation_url.startswith(arm.base_url + "/subscriptions/")
+    assert created.headers["Retry-After"] == "0"
+    assert (first.json()["status"], second.json()["status"]) == ("Creating", "Succeeded")
+    assert first.headers["Retry-After"] == "0" and "endTime" in second.json()
+
+
+def test_account_lro_through_the_sdk_polls_and_points_endpoints_at_the_mock(arm: ArmServer) -> None:
+    resources, cognitive, _ = arm.clients()
+    provisioning.create_resource_group(resources, RG, "eastus2")
+    poller = provisioning.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2", wait=False)
+    account = poller.result()
+    polls = [c for c in arm.plane.calls if "/operationResults/" in c]
+    assert len(polls) == 2
+    assert account.properties.provisioning_state == "Succeeded"
+    assert (account.kind, account.sku.name, account.properties.custom_sub_domain_name) == (
+        "AIServices",
+        "S0",
+        ACCOUNT,
+    )
+    assert account.properties.endpoint == arm.base_url + "/"
+    assert account.properties.endpoints["Azure AI Model Inference API"] == arm.base_url + "/"
+    assert [a.name for a in cognitive.accounts.list_by_resource_group(RG)] == [ACCOUNT]
+
+
+def test_missing_account_is_404_resource_not_found(arm: ArmServer) -> None:
+    resources, cognitive, _ = arm.clients()
+    provisioning.create_resource_group(resources, RG, "eastus2")
+    with pytest.raises(ResourceNotFoundError) as caught:
+        cognitive.accounts.get(RG, "nosuchaccount")
+    assert caught.value.error.code == "ResourceNotFound"
+    assert "Microsoft.CognitiveServices/accounts/nosuchaccount" in caught.value.error.message
+
+
+def test_account_in_missing_group_is_404_resource_group_not_found(arm: ArmServer) -> None:
+    _, cognitive, _ = arm.clients()
+    with pytest.raises(ResourceNotFoundError) as caught:
+        provisioning.create_foundry_account(cognitive, "no-such-group", ACCOUNT, "eastus2")
+    assert caught.value.error.code == "ResourceGroupNotFound"
+
+
+def test_subdomain_used_in_another_group_is_409_custom_domain_in_use(arm: ArmServer) -> None:
+    resources, cognitive, _ = _ready_account(arm)
+    provisioning.create_resource_group(resources, "rg-second", "eastus2")
+    with pytest.raises(ResourceExistsError) as caught:
+        provisioning.create_foundry_account(cognitive, "rg-second", ACCOUNT, "eastus2")
+    assert caught.value.status_code == 409
+    assert caught.value.error.code == "CustomDomainInUse"
+    assert f"'{ACCOUNT}' is not available" in caught.value.error.message
+
+
+def test_same_account_in_another_region_is_409_invalid_resource_location(arm: ArmServer) -> None:
+    _, cognitive, _ = _ready_account(arm)
+    with pytest.raises(ResourceExistsError) as caught:
+        provisioning.create_foundry_account(cognitive, RG, ACCOUNT, "swedencentral")
+    assert caught.value.error.code == "InvalidResourceLocation"
+
+
+def test_list_keys_gives_placeholders_and_refuses_when_local_auth_is_off(arm: ArmServer) -> None:
+    _, cognitive, _ = _ready_account(arm)
+    keys = cognitive.accounts.list_keys(RG, ACCOUNT)
+    assert (keys.key1, keys.key2) == RECORDED_API_KEYS
+    provisioning.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2", disable_local_auth=True)
+    with pytest.raises(HttpResponseError) as caught:
+        cognitive.accounts.list_keys(RG, ACCOUNT)
+    assert caught.value.status_code == 400
+    assert "disableLocalAuth" in caught.value.error.message
+
+
+def test_models_are_offered_in_listed_regions_only(arm: ArmServer) -> None:
+    _, cognitive, _ = _ready_account(arm)
+    offered = [m.model.name for m in cognitive.models.list("eastus2")]
+    assert "DeepSeek-R1" in offered
+    assert [m.model.name for m in cognitive.models.list("centralus")] == []
+    account_models = list(cognitive.accounts.list_models(RG, ACCOUNT))
+    r1 = next(m for m in account_models if m.name == "DeepSeek-R1")
+    assert (r1.format, r1.version, r1.skus[0].name) == ("DeepSeek", "1", "GlobalStandard")
+    with pytest.raises(HttpResponseError) as caught:
+        list(cognitive.models.list("atlantis"))
+    assert caught.value.error.code == "LocationNotAvailableForResourceType"
+
+
+# ------------------------------------------------------------------- deployments
+
+
+def _r1(capacity: int = 1, sku: str = "GlobalStandard") -> dict:
+    return {
+        "sku": {"name": sku, "capacity": capacity},
+        "properties": {"model": {"format": "DeepSeek", "name": "DeepSeek-R1", "version": "1"}},
+    }
+
+
+def test_deployment_async_form_polls_the_operation(arm: ArmServer) -> None:
+    _, cognitive, _ = _ready_account(arm)
+    calls_before = len(arm.plane.calls)
+    deployment = cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "DeepSeek-R1", _r1()).result()
+    new_calls = arm.plane.calls[calls_before:]
+    assert sum("/operationResults/" in c for c in new_calls) == 2
+    assert new_calls[-1].endswith("/deployments/DeepSeek-R1")  # final GET of the resource
+    assert deployment.properties.provisioning_state == "Succeeded"
+    assert (deployment.sku.name, deployment.properties.model.format) == ("GlobalStandard", "DeepSeek")
+
+
+def test_deployment_immediate_form_returns_without_polling(arm: ArmServer) -> None:
+    _, cognitive, _ = _ready_account(arm)
+    arm.plane.deployment_lro = "immediate"
+    calls_before = len(arm.plane.calls)
+    deployment = cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _r1()).result()
+    assert len(arm.plane.calls) - calls_before == 1
+    assert deployment.properties.provisioning_state == "Succeeded"
+
+
+def test_missing_deployment_is_404_and_delete_of_missing_is_204(arm: ArmServer) -> None:
+    _, cognitive, _ = _ready_account(arm)
+    with pytest.raises(ResourceNotFoundError) as caught:
+        cognitive.deployments.get(RG, ACCOUNT, "nope")
+    assert caught.value.error.code == "NotFound"
+    assert "/deployments/nope' cannot be found" in caught.value.error.message
+    cognitive.deployments.begin_delete(RG, ACCOUNT, "nope").result()  # ARM answers 204: nothing to delete
+
+
+def test_capacity_over_quota_is_400_insufficient_quota(arm: ArmServer) -> None:
+    _, cognitive, _ = _ready_account(arm)
+    cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "first", _r1(4000)).result()
+    with pytest.raises(HttpResponseError) as caught:
+        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "second", _r1(2000))
+    assert caught.value.status_code == 400
+    assert caught.value.error.code == "InsufficientQuota"
+    assert "current available capacity 1000" in caught.value.error.message
+    # Updating the first deployment frees its own capacity before counting.
+    cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "first", _r1(5000)).result()
+
+
+def test_region_or_sku_without_the_model_is_400(arm: ArmServer) -> None:
+    resources, cognitive, _ = arm.clients()
+    provisioning.create_resource_group(resources, RG, "centralus")
+    account = Account(
+        kind="AIServices",
+        sku=Sku(name="S0"),
+        location="centralus",
+        properties=AccountProperties(custom_sub_domain_name="central-account"),
+    )
+    cognitive.accounts.begin_create(RG, "central-account", account).result()
+    with pytest.raises(HttpResponseError) as caught:
+        cognitive.deployments.begin_create_or_update(RG, "central-account", "r1", _r1())
+    assert caught.value.error.code == "InvalidResourceProperties"
+    assert "region 'centralus'" in caught.value.error.message
+    provisioning.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2")
+    with pytest.raises(HttpResponseError) as caught:
+        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _r1(sku="Standard"))
+    assert caught.value.error.code == "InvalidResourceProperties"
+    unknown = Deployment.from_dict(
+        {
+            "sku": {"name": "GlobalStandard", "capacity": 1},
+            "properties": {"model": {"format": "DeepSeek", "name": "DeepSeek-R9"}},
+        }
+    )
+    with pytest.raises(HttpResponseError) as caught:
+        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r9", unknown)
+    assert caught.value.error.code == "DeploymentModelNotSupported"
+
+
+def test_deployment_on_an_account_still_creating_is_409(arm: ArmServer) -> None:
+    resources, cognitive, _ = arm.clients()
+    provisioning.create_resource_group(resources, RG, "eastus2")
+    body = b'{"kind": "AIServices", "sku": {"name": "S0"}, "location": "eastus2"}'
+    status, _ = _error(arm, "PUT", f"{ACCOUNT_PATH}/{ACCOUNT}?api-version=2025-09-01", content=body)
+    assert status == 201  # created, and nobody polls it: it stays "Creating"
+    with pytest.raises(ResourceExistsError) as caught:
+        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _r1())
+    assert caught.value.error.code == "AccountProvisioningStateInvalid"
+
+
+# ------------------------------------------------------------------- role assignments
+
+
+def _role(role_id: str = provisioning.COGNITIVE_SERVICES_USER_ROLE_ID, principal: str = PRINCIPAL):
+    return RoleAssignmentCreateParameters(
+        role_definition_id=f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{role_id}",
+        principal_id=principal,
+        principal_type="User",
+    )
+
+
+def test_role_assignment_create_duplicate_and_bad_input(arm: ArmServer) -> None:
+    _, _, authorization = _ready_account(arm)
+    scope = provisioning.account_scope(SUB, RG, ACCOUNT)
+    created = authorization.role_assignments.create(scope, "aaaaaaaa-0000-0000-0000-000000000001", _role())
+    assert created.scope == scope and created.principal_id == PRINCIPAL
+    assert created.role_definition_id.endswith("a97b65f3-24c7-4388-baec-2e87135dc908")
+    assert authorization.role_assignments.get(scope, created.name).name == created.name
+    with pytest.raises(ResourceExistsError) as caught:
+        authorization.role_assignments.create(scope, "aaaaaaaa-0000-0000-0000-000000000002", _role())
+    assert caught.value.error.code == "RoleAssignmentExists"
+    with pytest.raises(HttpResponseError) as caught:
+        authorization.role_assignments.create(scope, "not-a-guid", _role())
+    assert caught.value.error.code == "InvalidRoleAssignmentId"
+    with pytest.raises(HttpResponseError) as caught:
+        authorization.role_assignments.create(
+            scope,
+            "aaaaaaaa-0000-0000-0000-000000000003",
+            _role(role_id="00000000-1111-2222-3333-444444444444"),
+        )
+    assert caught.value.error.code == "RoleDefinitionDoesNotExist"
+    with pytest.raises(ResourceNotFoundError):
+        authorization.role_assignments.create(
+            scope.replace(ACCOUNT, "ghost"), "aaaaaaaa-0000-0000-0000-000000000004", _role()
+        )
+
+
+def test_deleting_an_account_removes_only_its_own_role_assignments(arm: ArmServer) -> None:
+    _, cognitive, authorization = _ready_account(arm)
+    provisioning.create_foundry_account(cognitive, RG, ACCOUNT + "2", "eastus2")
+    provisioning.assign_cognitive_services_user(authorization, SUB, RG, ACCOUNT, PRINCIPAL)
+    kept = provisioning.assign_cognitive_services_user(authorization, SUB, RG, ACCOUNT + "2", PRINCIPAL)
+    provisioning.delete_account(cognitive, RG, ACCOUNT)
+    assert [a["name"] for a in arm.plane.role_assignments.values()] == [kept.name]
+    scope = provisioning.account_scope(SUB, RG, ACCOUNT + "2")
+    assert [a.name for a in authorization.role_assignments.list_for_scope(scope)] == [kept.name]
+
+
+def test_role_assignment_body_without_properties_is_400(arm: ArmServer) -> None:
+    _ready_account(arm)
+    path = (
+        f"{provisioning.account_scope(SUB, RG, ACCOUNT)}/providers/Microsoft.Authorization/roleAssignments/"
+        "aaaaaaaa-0000-0000-0000-000000000009?api-version=2022-04-01"
+    )
+    for body in (b"{}", b'{"properties": "reader"}'):
+        status, answer = _error(arm, "PUT", path, content=body)
+        assert (status, answer["error"]["code"]) == (400, "InvalidRequestContent")
+
+
+# ------------------------------------------------------------------- bad input never makes a 500
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content", "status", "code"),
+    [
+        ("GET", f"/subscriptions/{SUB}/resourcegroups", None, 400, "MissingApiVersionParameter"),
+        (
+            "GET",
+            f"/subscriptions/{SUB}/resourcegroups?api-version=latest",
+            None,
+            400,
+            "InvalidApiVersionParameter",
+        ),
+        (
+            "GET",
+            "/subscriptions/not-a-guid/resourcegroups?api-version=2025-04-01",
+            None,
+            400,
+            "InvalidSubscriptionId",
+        ),
+        (
+            "PUT",
+            f"/subscriptions/{SUB}/resourcegroups/rg?api-version=2025-04-01",
+            b"{not json",
+            400,
+            "InvalidRequestContent",
+        ),
+        (
+            "PUT",
+            f"/subscriptions/{SUB}/resourcegroups/rg?api-version=2025-04-01",
+            b"[1, 2]",
+            400,
+            "InvalidRequestContent",
+        ),
+        (
+            "PUT",
+            f"/subscriptions/{SUB}/resourcegroups/rg?api-version=2025-04-01",
+            b"{}",
+            400,
+            "LocationRequired",
+        ),
+        (
+            "PUT",
+            f"/subscriptions/{SUB}/resourcegroups/rg?api-version=2025-04-01",
+            b'{"location": "mars"}',
+            400,
+            "LocationNotAvailableForResourceType",
+        ),
+        (
+            "PUT",
+            f"/subscriptions/{SUB}/resourcegroups/bad%20name?api-version=2025-04-01",
+            b'{"location": "eastus"}',
+            400,
+            "InvalidResourceGroup",
+        ),
+        (
+            "PUT",
+            f"/subscriptions/{SUB}/resourcegroups/ends-with.?api-version=2025-04-01",
+            b'{"location": "eastus"}',
+            400,
+            "InvalidResourceGroup",
+        ),
+        (
+            "GET",
+            f"/subscriptions/{SUB}/resourcegroups/nope?api-version=2025-04-01",
+            None,
+            404,
+            "ResourceGroupNotFound",
+        ),
+        (
+            "DELETE",
+            f"/subscriptions/{SUB}/resourcegroups/nope?api-version=2025-04-01",
+            None,
+            404,
+            "ResourceGroupNotFound",
+        ),
+        (
+            "GET",
+            f"/subscriptions/{SUB}/providers/Microsoft.Compute/virtualMachines?api-version=2024-01-01",
+            None,
+            404,
+            "NotFound",
+        ),
+        (
+            "PATCH",
+            f"/subscriptions/{SUB}/resourcegroups/rg?api-version=2025-04-01",
+            b"{}",
+            405,
+            "MethodNotAllowed",
+        ),
+        (
+            "GET",
+            f"/subscriptions/{SUB}/providers/Microsoft.CognitiveServices/locations/eastus/operationResults/"
+            "unknown?api-version=2017-04-18",
+            None,
+            404,
+            "NotFound",
+        ),
+    ],
+)
+def test_bad_requests_get_arm_shaped_4xx(
+    arm: ArmServer, method: str, path: str, content: bytes | None, status: int, code: str
+) -> None:
+    got_status, body = _error(arm, method, path, content=content)
+    assert (got_status, body["error"]["code"]) == (status, code)
+    assert body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"sku": {"name": "S0"}, "location": "eastus2"}',
+        b'{"kind": "AIServices", "location": "eastus2"}',
+        b'{"kind": "AIServices", "sku": "S0", "location": "eastus2"}',
+        b'{"kind": 5, "sku": {"name": "S0"}, "location": "eastus2"}',
+        b'{"kind": "AIServices", "sku": {"name": "S0"}, "location": "eastus2", "properties": []}',
+    ],
+)
+def test_malformed_account_bodies_are_400(arm: ArmServer, body: bytes) -> None:
+    resources, _, _ = arm.clients()
+    provisioning.create_resource_group(resources, RG, "eastus2")
+    status, answer = _error(arm, "PUT", f"{ACCOUNT_PATH}/acct?api-version=2025-09-01", content=body)
+    assert (status, answer["error"]["code"]) == (400, "InvalidRequestContent")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{}",
+        b'{"properties": {"model": "DeepSeek-R1"}, "sku": {"name": "GlobalStandard"}}',
+        b'{"properties": {"model": {"format": "DeepSeek", "name": "DeepSeek-R1"}}}',
+        b'{"properties": {"model": {"format": "DeepSeek", "name": "DeepSeek-R1"}}, '
+        b'"sku": {"name": "GlobalStandard", "capacity": 0}}',
+        b'{"properties": {"model": {"format": "DeepSeek", "name": "DeepSeek-R1"}}, '
+        b'"sku": {"name": "GlobalStandard", "capacity": "ten"}}',
+    ],
+)
+def test_malformed_deployment_bodies_are_400(arm: ArmServer, body: bytes) -> None:
+    _ready_account(arm)
+    status, answer = _error(
+        arm, "PUT", f"{ACCOUNT_PATH}/{ACCOUNT}/deployments/r1?api-version=2025-09-01", content=body
+    )
+    assert status == 400
+    assert answer["error"]["code"] in {"InvalidRequestContent", "InvalidCapacity"}
+
+
+def test_reset_forgets_everything(arm: ArmServer) -> None:
+    _ready_account(arm)
+    assert arm.plane.accounts and arm.plane.calls
+    arm.plane.reset()
+    assert (arm.plane.groups, arm.plane.accounts, arm.plane.operations, arm.plane.calls) == ({}, {}, {}, [])
+
+
+def test_plane_rejects_an_unknown_lro_form() -> None:
+    with pytest.raises(ValueError, match="deployment_lro"):
+        ManagementPlane(deployment_lro="sometimes")
