@@ -1,0 +1,414 @@
+"""Split DeepSeek-R1 output into its thinking (chain of thought) and its answer.
+
+DeepSeek-R1 thinks before it answers. Depending on the route, the thinking arrives:
+
+- inside `content`, wrapped in tags: `<think>\\n...\\n</think>\\n\\nanswer` (Azure's model-inference route);
+- in a separate `reasoning_content` (or `reasoning`) field, with `content` holding only the answer
+  (Azure OpenAI routes, DeepSeek's API, vLLM).
+
+Three tools cover both, for complete messages and for streams:
+
+- `split_reasoning(text)` parses the tags of a complete text;
+- `reasoning_of(message)` reads a message of either SDK (or a dict): the reasoning field if present,
+  else the tags in `content`;
+- `ReasoningStream` does the same incrementally, chunk by chunk or delta by delta.
+
+Rules (the same for `split_reasoning` and `ReasoningStream`):
+
+- Leading whitespace, then `<think>`, opens the thinking. Only the *first* `</think>` closes it. A
+  `<think>` inside the thinking, or any tag after the first `</think>`, is kept as literal text.
+- No `</think>` after the thinking opened: the output was cut (e.g. by `max_tokens`); everything is
+  thinking, `answer` is None and `thinking_complete` is False.
+- **Missing `<think>`.** Hosts whose chat template puts `<think>` in the *prompt* produce output that
+  starts inside the thinking and shows only `</think>`. `starts_in_thinking=True` says so: the text
+  before the first `</think>` is thinking. With `starts_in_thinking=False` such a text is all answer
+  (a literal `</think>` in it included). `split_reasoning` defaults to `None` (auto): it behaves as True
+  when the text holds `</think>` without an opening `<think>`, else as False. A stream cannot look ahead
+  to the end, so `ReasoningStream` has no auto mode: it defaults to False, which fits Azure (its content
+  opens with `<think>`); pass `starts_in_thinking=True` for hosts that inject `<think>` in the prompt.
+- Whitespace: the thinking is stripped on both sides, the answer loses its leading whitespace (R1
+  writes `\\n\\n` after `</think>`), and whitespace before `<think>` is dropped.
+- `thinking` is None when there was no thinking phase and `""` for an empty block (`<think>\\n\\n</think>`);
+  `answer` is None when there is no answer text.
+
+For any text and any chunking, the pieces `ReasoningStream(starts_in_thinking=s)` emits, joined by kind,
+equal `split_reasoning(text, starts_in_thinking=s)`. The stream keeps no history: per chunk it looks at
+the chunk plus at most 7 held-back characters (the longest trailing piece that could start a tag), plus
+the whitespace it holds at the end of the thinking until it knows whether the thinking goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+OPEN_TAG = "<think>"
+CLOSE_TAG = "</think>"
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
+@dataclass(frozen=True)
+class ReasoningSplit:
+    """DeepSeek-R1 output split in two.
+
+    thinking: the chain of thought; None when there was no thinking phase, "" for an empty block.
+    answer: the final answer; None when there is none (yet).
+    thinking_complete: False when the thinking never ended (cut by max_tokens, or still streaming).
+    had_open_tag: True when the text itself opened the thinking with `<think>`.
+    """
+
+    thinking: str | None
+    answer: str | None
+    thinking_complete: bool = True
+    had_open_tag: bool = False
+
+
+def split_reasoning(text: str | None, starts_in_thinking: bool | None = None) -> ReasoningSplit:
+    """Split a complete DeepSeek-R1 text into thinking and answer (see the module docstring for the rules).
+
+    >>> split_reasoning("<think>\\nHmm.\\n</think>\\n\\nHello!")
+    ReasoningSplit(thinking='Hmm.', answer='Hello!', thinking_complete=True, had_open_tag=True)
+    """
+    if text is None:
+        return ReasoningSplit(thinking=None, answer=None)
+    _require_text(text)
+    body = text.lstrip()
+    had_open_tag = body.startswith(OPEN_TAG)
+    if had_open_tag:
+        body = body[len(OPEN_TAG) :]
+    else:
+        if starts_in_thinking is None:
+            starts_in_thinking = CLOSE_TAG in body
+        if not starts_in_thinking:
+            return ReasoningSplit(thinking=None, answer=body or None)
+    thinking, close_tag, answer = body.partition(CLOSE_TAG)
+    return ReasoningSplit(
+        thinking=thinking.strip(),
+        answer=answer.lstrip() or None,
+        thinking_complete=bool(close_tag),
+        had_open_tag=had_open_tag,
+    )
+
+
+def reasoning_of(message: Any, starts_in_thinking: bool | None = None) -> ReasoningSplit:
+    """Thinking and answer of a response message of either SDK, or of a dict.
+
+    A non-empty `reasoning_content` (or `reasoning`) field wins and `content` is then the answer, taken
+    as is (tags in it stay literal). Otherwise the tags in `content` are parsed with `split_reasoning`.
+    """
+    _reject_whole_response(message)
+    reasoning = reasoning_field(message)
+    content = message_field(message, "content")
+    if reasoning:
+        answer = text_of(content).lstrip() or None
+        # The model moved on to the answer; without one we cannot tell a finished thinking from a cut one.
+        return ReasoningSplit(thinking=reasoning.strip(), answer=answer, thinking_complete=answer is not None)
+    return split_reasoning(None if content is None else text_of(content), starts_in_thinking)
+
+
+class ReasoningStream:
+    """Incremental `split_reasoning`: feed text chunks or SDK deltas, get `(kind, text)` pieces.
+
+    `kind` is "reasoning" or "answer". Nothing is emitted twice and nothing is lost: text that might be
+    the start of a tag is held back until the next chunk decides, and `close()` flushes it.
+
+    >>> stream = ReasoningStream()
+    >>> stream.feed("<think>Hm") + stream.feed("m.</th") + stream.feed("ink>\\n\\nHi") + stream.close()
+    [('reasoning', 'Hm'), ('reasoning', 'm.'), ('answer', 'Hi')]
+    """
+
+    def __init__(self, starts_in_thinking: bool = False) -> None:
+        self.starts_in_thinking = starts_in_thinking
+        self._phase = "start"  # "start" -> "thinking" -> "answer"
+        self._held = ""  # a possible partial tag, at most len(tag) - 1 characters
+        self._pending_space: list[str] = []  # whitespace at the end of the thinking so far
+        self._thinking_parts: list[str] = []
+        self._answer_parts: list[str] = []
+        self._saw_thinking = False
+        self._thinking_ended = False
+        self._had_open_tag = False
+        self._fields_mode = False  # a reasoning field was seen: content is then answer, never parsed
+        self._closed = False
+
+    # -- public API --------------------------------------------------------------------------------
+
+    def feed(self, text: str) -> list[tuple[str, str]]:
+        """Add a chunk of output text (tags included); return the pieces it completes."""
+        self._require_open()
+        _require_text(text)
+        out: list[tuple[str, str]] = []
+        self._consume(text, out)
+        return out
+
+    def feed_delta(self, delta: Any) -> list[tuple[str, str]]:
+        """Add a streamed delta: openai `ChoiceDelta`, azure-ai-inference update, or a dict.
+
+        A `reasoning_content`/`reasoning` field goes straight to "reasoning"; `content` goes through the
+        tag parser, unless a reasoning field was seen earlier (then it is answer, tags and all).
+        """
+        self._require_open()
+        reasoning = reasoning_field(delta)
+        content = text_of(message_field(delta, "content"))
+        out: list[tuple[str, str]] = []
+        if reasoning:
+            if not self._fields_mode:
+                self._enter_fields_mode(out)
+            self._emit_thinking(reasoning, out)
+        if content:
+            if self._fields_mode:
+                if self._phase == "thinking":
+                    self._end_thinking()
+                self._emit_answer(content, out)
+            else:
+                self._consume(content, out)
+        return out
+
+    def close(self) -> list[tuple[str, str]]:
+        """End of stream: flush what was held back (a partial tag is literal text after all)."""
+        self._require_open()
+        out: list[tuple[str, str]] = []
+        self._flush_held(out)
+        if self._phase == "start" and self.starts_in_thinking:
+            self._open_thinking(explicit=False)  # the prompt opened a thinking that produced nothing
+        self._closed = True  # whitespace still pending at the end of the thinking is dropped
+        return out
+
+    @property
+    def thinking(self) -> str | None:
+        """Reasoning emitted so far (None if no thinking phase was seen).
+
+        Each read joins all pieces; for a live display, use the pieces `feed` returns instead.
+        """
+        return "".join(self._thinking_parts) if self._saw_thinking else None
+
+    @property
+    def answer(self) -> str | None:
+        """Answer emitted so far (None if none yet)."""
+        return "".join(self._answer_parts) or None
+
+    @property
+    def in_thinking(self) -> bool:
+        """True while the model is thinking."""
+        return self._phase == "thinking"
+
+    @property
+    def thinking_complete(self) -> bool:
+        """False while (or if, after `close()`) a thinking phase is open without its end."""
+        return self._thinking_ended or not self._saw_thinking
+
+    @property
+    def split(self) -> ReasoningSplit:
+        """The accumulated result, the same shape `split_reasoning` returns."""
+        return ReasoningSplit(self.thinking, self.answer, self.thinking_complete, self._had_open_tag)
+
+    # -- the tag state machine ---------------------------------------------------------------------
+
+    def _consume(self, text: str, out: list[tuple[str, str]]) -> None:
+        while text:
+            if self._phase == "start":
+                text = self._consume_start(text)
+            elif self._phase == "thinking":
+                text = self._consume_thinking(text, out)
+            else:
+                self._emit_answer(text, out)
+                text = ""
+
+    def _consume_start(self, text: str) -> str:
+        """Before anything is decided: skip leading whitespace, look for an opening `<think>`."""
+        if not self._held:
+            text = text.lstrip()
+        buffer = self._held + text
+        if buffer.startswith(OPEN_TAG):
+            self._held = ""
+            self._open_thinking(explicit=True)
+            return buffer[len(OPEN_TAG) :]
+        if OPEN_TAG.startswith(buffer):
+            self._held = buffer  # "<thi" might still become "<think>"
+            return ""
+        self._held = ""
+        if self.starts_in_thinking:
+            self._open_thinking(explicit=False)
+        else:
+            self._phase = "answer"
+        return buffer
+
+    def _consume_thinking(self, text: str, out: list[tuple[str, str]]) -> str:
+        """Inside the thinking: look for `</think>` in the held characters plus this chunk only."""
+        buffer = self._held + text
+        end = buffer.find(CLOSE_TAG)
+        if end >= 0:
+            self._held = ""
+            self._emit_thinking(buffer[:end], out)
+            self._end_thinking()
+            return buffer[end + len(CLOSE_TAG) :]
+        keep = _partial_tag_length(buffer, CLOSE_TAG)
+        cut = len(buffer) - keep
+        self._held = buffer[cut:]
+        self._emit_thinking(buffer[:cut], out)
+        return ""
+
+    def _open_thinking(self, explicit: bool) -> None:
+        self._phase = "thinking"
+        self._saw_thinking = True
+        self._had_open_tag = explicit
+
+    def _end_thinking(self) -> None:
+        self._pending_space.clear()
+        self._thinking_ended = True
+        self._phase = "answer"
+
+    def _emit_thinking(self, text: str, out: list[tuple[str, str]]) -> None:
+        if not self._thinking_parts:
+            text = text.lstrip()
+        body = text.rstrip()
+        if not body:
+            if text:
+                self._pending_space.append(text)  # emitted only if more thinking follows
+            return
+        piece = "".join(self._pending_space) + body if self._pending_space else body
+        self._pending_space.clear()
+        if len(body) < len(text):
+            self._pending_space.append(text[len(body) :])
+        self._thinking_parts.append(piece)
+        out.append(("reasoning", piece))
+
+    def _emit_answer(self, text: str, out: list[tuple[str, str]]) -> None:
+        if not self._answer_parts:
+            text = text.lstrip()
+            if not text:
+                return
+        self._answer_parts.append(text)
+        out.append(("answer", text))
+
+    def _flush_held(self, out: list[tuple[str, str]]) -> None:
+        held, self._held = self._held, ""
+        if not held:
+            return
+        if self._phase == "start":  # a prefix of "<think>" that never completed: plain text
+            if self.starts_in_thinking:
+                self._open_thinking(explicit=False)
+            else:
+                self._phase = "answer"
+        if self._phase == "thinking":
+            self._emit_thinking(held, out)
+        else:
+            self._emit_answer(held, out)
+
+    def _enter_fields_mode(self, out: list[tuple[str, str]]) -> None:
+        self._flush_held(out)
+        self._fields_mode = True
+        self._phase = "thinking"
+        self._saw_thinking = True
+
+    def _require_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("This ReasoningStream is closed; create a new one for the next response.")
+
+
+def _partial_tag_length(text: str, tag: str) -> int:
+    """Length of the longest end of `text` that is a proper prefix of `tag` (0 if none).
+
+    The longest candidate is tried first: holding back less could release the start of a tag into
+    the wrong channel. Only the last len(tag) - 1 characters are looked at.
+    """
+    tail = text[-(len(tag) - 1) :]
+    start = tail.find(tag[0])
+    while start >= 0:
+        if tag.startswith(tail[start:]):
+            return len(tail) - start
+        start = tail.find(tag[0], start + 1)
+    return 0
+
+
+# -- reading SDK objects and dicts ----------------------------------------------------------------------
+
+
+def message_field(obj: Any, name: str) -> Any:
+    """Field `name` of a dict, an azure-ai-inference model (a mapping) or an openai pydantic model.
+
+    openai models allow extra fields, so Azure's `reasoning_content` is an attribute there too.
+    """
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def reasoning_field(obj: Any) -> str | None:
+    """The non-empty `reasoning_content` (or `reasoning`) text of a message or delta, else None."""
+    for name in REASONING_FIELDS:
+        value = message_field(obj, name)
+        if value:
+            return text_of(value)
+    return None
+
+
+def text_of(content: Any) -> str:
+    """Text of a message `content`: a string, None (""), or a list of text parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Iterable):
+        return "".join(_text_of_part(part) for part in content)
+    raise TypeError(f"Unsupported message content of type {type(content).__name__}: use a str or text parts.")
+
+
+def _text_of_part(part: Any) -> str:
+    if isinstance(part, str):
+        return part
+    kind = message_field(part, "type")
+    text = message_field(part, "text")
+    if kind == "text" and isinstance(text, str):
+        return text
+    raise ValueError(
+        f"Only text content is supported here, got a part of type {kind!r}. "
+        "Use {'type': 'text', 'text': '...'} parts (DeepSeek-R1 reads text only)."
+    )
+
+
+def _require_text(text: Any) -> None:
+    if not isinstance(text, str):
+        raise TypeError(
+            f"Expected the output text as str, got {type(text).__name__}. For an SDK message or delta, "
+            "use reasoning_of(message) or ReasoningStream.feed_delta(delta)."
+        )
+
+
+def _reject_whole_response(message: Any) -> None:
+    if message_field(message, "choices") is not None or message_field(message, "message") is not None:
+        raise TypeError("Pass a message, not a whole response or choice: e.g. response.choices[0].message.")
+
+
+# -- conversation history -------------------------------------------------------------------------------
+
+
+def history_without_reasoning(messages: Iterable[Any]) -> list[dict[str, Any]]:
+    """The conversation as dicts, with the reasoning removed from assistant turns, ready to send back.
+
+    Assistant turns lose `reasoning_content`/`reasoning` and the `<think>...</think>` part of `content`.
+    DeepSeek's R1 guide says sending `reasoning_content` back is rejected with a 400 error, and Azure
+    advises not to resend reasoning. An assistant turn that was cut while thinking gets content "".
+    The input is not modified.
+    """
+    history = []
+    for message in messages:
+        entry = _as_dict(message)
+        if entry.get("role") == "assistant":
+            for name in REASONING_FIELDS:
+                entry.pop(name, None)
+            if isinstance(entry.get("content"), str):
+                entry["content"] = split_reasoning(entry["content"]).answer or ""
+        history.append(entry)
+    return history
+
+
+def _as_dict(message: Any) -> dict[str, Any]:
+    if isinstance(message, Mapping):
+        return dict(message)
+    if hasattr(message, "model_dump"):  # openai pydantic message
+        return message.model_dump(exclude_none=True)
+    raise TypeError(
+        f"Unsupported message of type {type(message).__name__}: use dicts like "
+        "{'role': 'user', 'content': '...'} or SDK message objects."
+    )
