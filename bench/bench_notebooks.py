@@ -24,8 +24,13 @@ NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "
 def run_nbval(paths: list[Path]) -> float:
     env = dict(os.environ, COURSE_MODE="recorded", REPLAY_TIMING="none")
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *NBVAL, *map(str, paths)],
-                            cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *NBVAL, *map(str, paths)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"nbval failed:\n{result.stdout[-2000:]}")

@@ -24,8 +24,10 @@ from starlette.routing import Route
 from helpers.replay import ReplayServer
 from helpers.replay.server import free_port
 
-MESSAGES = [{"role": "system", "content": "You are a helpful assistant."},
-            {"role": "user", "content": "How many languages are in the world?"}]
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "How many languages are in the world?"},
+]
 
 
 def bare_server(body: bytes) -> tuple[uvicorn.Server, str]:
@@ -35,7 +37,9 @@ def bare_server(body: bytes) -> tuple[uvicorn.Server, str]:
 
     app = Starlette(routes=[Route("/openai/v1/chat/completions", endpoint, methods=["POST"])])
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.01)
@@ -58,8 +62,11 @@ def main() -> None:
     args = parser.parse_args()
 
     replay = ReplayServer(timing="none").start()
-    body = httpx.post(f"{replay.url}/openai/v1/chat/completions", json={"model": "DeepSeek-R1", "messages": MESSAGES},
-                      headers={"api-key": replay.api_key}).content
+    body = httpx.post(
+        f"{replay.url}/openai/v1/chat/completions",
+        json={"model": "DeepSeek-R1", "messages": MESSAGES},
+        headers={"api-key": replay.api_key},
+    ).content
     bare, bare_url = bare_server(body)
     clients = {
         "recorded endpoint": OpenAI(base_url=f"{replay.url}/openai/v1/", api_key=replay.api_key, max_retries=0),
@@ -76,7 +83,8 @@ def main() -> None:
     print(f"{'server':20} {'median ms':>10} {'p90 ms':>8} {'mean ms':>8}")
     for name, values in samples.items():
         ordered = sorted(values)
-        print(f"{name:20} {statistics.median(values) * 1000:10.3f} {ordered[int(len(ordered) * 0.9)] * 1000:8.3f} {statistics.mean(values) * 1000:8.3f}")
+        median, p90, mean = statistics.median(values), ordered[int(len(ordered) * 0.9)], statistics.mean(values)
+        print(f"{name:20} {median * 1000:10.3f} {p90 * 1000:8.3f} {mean * 1000:8.3f}")
     ratio = statistics.median(samples["recorded endpoint"]) / statistics.median(samples["bare Starlette"])
     print(f"ratio recorded / bare (median): {ratio:.2f}  (aim <= 2)")
     replay.stop()

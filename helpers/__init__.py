@@ -45,7 +45,10 @@ def setup(timing: str | None = None, quiet: bool = False) -> Settings:
         settings = load_settings()
         if not quiet:
             count = len(_server.config.library.recordings)
-            print(f"Recorded mode: DeepSeek-R1 replayed from {count} recordings at {_server.url} (no Azure account needed).")
+            print(
+                f"Recorded mode: DeepSeek-R1 replayed from {count} recordings at {_server.url} "
+                "(no Azure account needed)."
+            )
     else:
         export_live_environment(settings)
         if not quiet:

@@ -66,14 +66,22 @@ def async_openai_client(settings: Settings | None = None, **options: Any) -> Asy
 def azure_openai_client(settings: Settings | None = None, **options: Any) -> AzureOpenAI:
     """``AzureOpenAI`` on the classic ``/openai/deployments/{deployment}`` route with an ``api-version``."""
     settings = settings or load_settings()
-    auth = {"api_key": settings.api_key} if settings.auth == "key" else {"azure_ad_token_provider": token_provider(settings)}
+    auth = (
+        {"api_key": settings.api_key}
+        if settings.auth == "key"
+        else {"azure_ad_token_provider": token_provider(settings)}
+    )
     return AzureOpenAI(azure_endpoint=settings.endpoint, api_version=settings.api_version, **auth, **options)
 
 
 def async_azure_openai_client(settings: Settings | None = None, **options: Any) -> AsyncAzureOpenAI:
     """``AsyncAzureOpenAI``, as the chat app of seed 003 uses it."""
     settings = settings or load_settings()
-    auth = {"api_key": settings.api_key} if settings.auth == "key" else {"azure_ad_token_provider": token_provider(settings)}
+    auth = (
+        {"api_key": settings.api_key}
+        if settings.auth == "key"
+        else {"azure_ad_token_provider": token_provider(settings)}
+    )
     return AsyncAzureOpenAI(azure_endpoint=settings.endpoint, api_version=settings.api_version, **auth, **options)
 
 

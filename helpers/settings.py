@@ -161,4 +161,3 @@ def load_settings(env_file: Path | None = None) -> Settings:
         location=_env(source, "AZURE_LOCATION"),
         account_name=_env(source, "AZURE_AI_ACCOUNT"),
     )
-

@@ -16,7 +16,9 @@ SECRET_SHAPES = {
     "storage connection string": re.compile(r"AccountKey=[^;\s]{10,}"),
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY"),
     "bearer token": re.compile(r"Bearer\s+(?!recorded-entra)[A-Za-z0-9._~+/=-]{24,}"),
-    "subscription id": re.compile(r"/subscriptions/(?!00000000-0000-0000-0000-000000000000)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    "subscription id": re.compile(
+        r"/subscriptions/(?!00000000-0000-0000-0000-000000000000)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    ),
 }
 SHIPPED = [
     *ROOT.glob("notebooks/*.ipynb"),
@@ -28,7 +30,9 @@ SHIPPED = [
 
 
 def find_secrets(text: str) -> list[str]:
-    return [f"{name}: {match.group(0)[:12]}…" for name, pattern in SECRET_SHAPES.items() for match in pattern.finditer(text)]
+    return [
+        f"{name}: {match.group(0)[:12]}…" for name, pattern in SECRET_SHAPES.items() for match in pattern.finditer(text)
+    ]
 
 
 @pytest.mark.parametrize("path", [p for p in SHIPPED if p.is_file()], ids=lambda p: str(p.relative_to(ROOT)))
@@ -36,12 +40,15 @@ def test_shipped_file_holds_nothing_secret_shaped(path):
     assert find_secrets(path.read_text(encoding="utf-8", errors="replace")) == []
 
 
-@pytest.mark.parametrize("sample", [
-    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL2NvZ25pdGl2ZXNlcnZpY2VzIn0",
-    "api-key: 0123456789abcdef0123456789abcdef",
-    "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789",
-    "/subscriptions/3f2504e0-4f89-11d3-9a0c-0305e82c3301/resourceGroups/rg",
-])
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL2NvZ25pdGl2ZXNlcnZpY2VzIn0",
+        "api-key: 0123456789abcdef0123456789abcdef",
+        "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789",
+        "/subscriptions/3f2504e0-4f89-11d3-9a0c-0305e82c3301/resourceGroups/rg",
+    ],
+)
 def test_the_scanner_catches_real_looking_secrets(sample):
     assert find_secrets(sample)
 
@@ -49,4 +56,7 @@ def test_the_scanner_catches_real_looking_secrets(sample):
 def test_the_scanner_lets_the_public_recorded_key_through():
     from helpers.replay import DEFAULT_API_KEY
 
-    assert find_secrets(f"api-key: {DEFAULT_API_KEY}\nAuthorization: Bearer recorded-entra:cognitiveservices.azure.com") == []
+    assert (
+        find_secrets(f"api-key: {DEFAULT_API_KEY}\nAuthorization: Bearer recorded-entra:cognitiveservices.azure.com")
+        == []
+    )

@@ -34,7 +34,9 @@ def test_seed_000_model_info(replay_env, capsys):
     print("Model type:", model_info.model_type)
     print("Model provider name:", model_info.model_provider_name)
     assert capsys.readouterr().out.splitlines() == [
-        "Model name: DeepSeek-R1", "Model type: chat-completions", "Model provider name: DeepSeek",
+        "Model name: DeepSeek-R1",
+        "Model type: chat-completions",
+        "Model provider name: DeepSeek",
     ]
 
 
@@ -43,7 +45,9 @@ def test_seed_000_complete_puts_think_tags_in_content(replay_env):
         endpoint=os.environ["AZURE_INFERENCE_ENDPOINT"],
         credential=AzureKeyCredential(os.environ["AZURE_INFERENCE_CREDENTIAL"]),
     )
-    response = client.complete(messages=[SystemMessage(content="You are a helpful assistant."), UserMessage(content=QUESTION)])
+    response = client.complete(
+        messages=[SystemMessage(content="You are a helpful assistant."), UserMessage(content=QUESTION)]
+    )
     import re
 
     match = re.match(r"<think>(.*?)</think>(.*)", response.choices[0].message.content, re.DOTALL)
@@ -60,7 +64,10 @@ def test_seed_000_streaming_print_stream(replay_env, capsys):
     )
     result = client.complete(
         messages=[SystemMessage(content="You are a helpful assistant."), UserMessage(content=QUESTION)],
-        temperature=0, top_p=1, max_tokens=2048, stream=True,
+        temperature=0,
+        top_p=1,
+        max_tokens=2048,
+        stream=True,
     )
 
     def print_stream(result):
@@ -87,7 +94,10 @@ def test_foundry_models_route_needs_the_deployment_as_model(replay_env):
 
 
 def test_seed_001_v1_client_with_key_and_with_entra(replay_env):
-    for api_key in (os.environ["AZURE_OPENAI_API_KEY"], get_bearer_token_provider(RecordedCredential(), COGNITIVE_SCOPE)):
+    for api_key in (
+        os.environ["AZURE_OPENAI_API_KEY"],
+        get_bearer_token_provider(RecordedCredential(), COGNITIVE_SCOPE),
+    ):
         response = v1_client(api_key).chat.completions.create(model="DeepSeek-R1", messages=SEED_MESSAGES)
         message = response.choices[0].message
         assert message.content.startswith("The exact number of languages")
@@ -115,8 +125,10 @@ def test_seed_003_async_azure_openai_stream(replay_env):
         thoughts, answer = "", ""
         async for update in await client.chat.completions.create(
             model=os.environ["AZURE_DEEPSEEK_DEPLOYMENT"],
-            messages=[{"role": "system", "content": "You are a helpful assistant."},
-                      {"role": "user", "content": "Who painted the Mona Lisa?"}],
+            messages=[
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": "Who painted the Mona Lisa?"},
+            ],
             stream=True,
         ):
             if update.choices:
@@ -141,18 +153,26 @@ def test_seed_004_provider_route_with_plain_http(replay_env):
     assert response.status_code == 200
     assert body["model"] == "deepseek-ai/DeepSeek-R1-Turbo"
     usage = body["usage"]
-    assert usage["estimated_cost"] == pytest.approx((usage["prompt_tokens"] * 1.0 + usage["completion_tokens"] * 3.0) / 1e6)
+    assert usage["estimated_cost"] == pytest.approx(
+        (usage["prompt_tokens"] * 1.0 + usage["completion_tokens"] * 3.0) / 1e6
+    )
 
 
 def test_classic_route_and_case_insensitive_deployment_names(replay_env):
-    client = AzureOpenAI(azure_endpoint=os.environ["AZURE_OPENAI_ENDPOINT"], api_key=os.environ["AZURE_OPENAI_API_KEY"], api_version="2024-10-21")
+    client = AzureOpenAI(
+        azure_endpoint=os.environ["AZURE_OPENAI_ENDPOINT"],
+        api_key=os.environ["AZURE_OPENAI_API_KEY"],
+        api_version="2024-10-21",
+    )
     response = client.chat.completions.create(model="deepseek-r1", messages=SEED_MESSAGES)
     assert response.choices[0].message.reasoning_content
 
 
 def test_unknown_deployment_is_deployment_not_found(replay_env):
     with pytest.raises(NotFoundError) as error:
-        v1_client(os.environ["AZURE_OPENAI_API_KEY"]).chat.completions.create(model="deepseek-r1-prod", messages=SEED_MESSAGES)
+        v1_client(os.environ["AZURE_OPENAI_API_KEY"]).chat.completions.create(
+            model="deepseek-r1-prod", messages=SEED_MESSAGES
+        )
     assert error.value.code == "DeploymentNotFound"
 
 
@@ -161,7 +181,9 @@ def test_wrong_or_missing_key_gets_the_real_401_bodies(replay_env, key):
     with pytest.raises(AuthenticationError) as v1_error:
         v1_client(key or "x").chat.completions.create(model="DeepSeek-R1", messages=SEED_MESSAGES)
     assert "Access denied due to invalid subscription key" in str(v1_error.value)
-    client = ChatCompletionsClient(endpoint=os.environ["AZURE_INFERENCE_ENDPOINT"], credential=AzureKeyCredential(key or "x"))
+    client = ChatCompletionsClient(
+        endpoint=os.environ["AZURE_INFERENCE_ENDPOINT"], credential=AzureKeyCredential(key or "x")
+    )
     with pytest.raises(ClientAuthenticationError, match="Auth token validation failed"):
         client.complete(messages=[UserMessage(content=QUESTION)])
 
@@ -192,20 +214,27 @@ def test_an_unrecorded_prompt_names_the_nearest_recording_and_how_to_go_live(rep
 
 def test_an_extra_parameter_is_a_miss_that_names_it(replay_env):
     with pytest.raises(BadRequestError, match="parameter max_tokens: 5, recorded not recorded"):
-        v1_client(os.environ["AZURE_OPENAI_API_KEY"]).chat.completions.create(model="DeepSeek-R1", messages=SEED_MESSAGES, max_tokens=5)
+        v1_client(os.environ["AZURE_OPENAI_API_KEY"]).chat.completions.create(
+            model="DeepSeek-R1", messages=SEED_MESSAGES, max_tokens=5
+        )
 
 
 def raw_stream(path: str, body: dict) -> list[str]:
     with httpx.stream(
-        "POST", f"{os.environ['AZURE_OPENAI_ENDPOINT']}{path}", json=body,
-        headers={"api-key": os.environ["AZURE_OPENAI_API_KEY"]}, verify=os.environ["SSL_CERT_FILE"],
+        "POST",
+        f"{os.environ['AZURE_OPENAI_ENDPOINT']}{path}",
+        json=body,
+        headers={"api-key": os.environ["AZURE_OPENAI_API_KEY"]},
+        verify=os.environ["SSL_CERT_FILE"],
     ) as response:
         assert response.status_code == 200
         return response.read().decode().split("\n\n")
 
 
 def test_sse_framing_is_what_the_strictest_sdk_needs(replay_env):
-    events = raw_stream("/openai/v1/chat/completions", {"model": "DeepSeek-R1", "messages": SEED_MESSAGES, "stream": True})
+    events = raw_stream(
+        "/openai/v1/chat/completions", {"model": "DeepSeek-R1", "messages": SEED_MESSAGES, "stream": True}
+    )
     assert events[-1] == ""  # every event ends with a blank line
     events = events[:-1]
     assert all(event.startswith("data: ") and "\n" not in event and "\r" not in event for event in events)
@@ -217,9 +246,18 @@ def test_sse_framing_is_what_the_strictest_sdk_needs(replay_env):
 
 
 def test_model_inference_stream_sends_think_tags_as_their_own_tokens(replay_env):
-    events = raw_stream("/models/chat/completions", {"model": "DeepSeek-R1", "messages": SEED_MESSAGES[1:], "stream": True})
-    contents = [json.loads(e[6:])["choices"][0]["delta"].get("content") for e in events[:-1]
-                if e != "data: [DONE]" and json.loads(e[6:])["choices"]]
+    events = raw_stream(
+        "/models/chat/completions", {"model": "DeepSeek-R1", "messages": SEED_MESSAGES[1:], "stream": True}
+    )
+    contents = [
+        json.loads(e[6:])["choices"][0]["delta"].get("content")
+        for e in events[:-1]
+        if e != "data: [DONE]" and json.loads(e[6:])["choices"]
+    ]
     assert "<think>" in contents and "</think>" in contents
     usage_chunk = json.loads(events[-3][6:])
-    assert usage_chunk["choices"] == [] and usage_chunk["usage"] == {"prompt_tokens": 11, "completion_tokens": 886, "total_tokens": 897}
+    assert usage_chunk["choices"] == [] and usage_chunk["usage"] == {
+        "prompt_tokens": 11,
+        "completion_tokens": 886,
+        "total_tokens": 897,
+    }

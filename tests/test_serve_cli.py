@@ -66,7 +66,10 @@ SEEDS_CODE = textwrap.dedent('''
     print()
 
     from openai import OpenAI
-    client = OpenAI(base_url=os.environ["AZURE_OPENAI_ENDPOINT"] + "/openai/v1/", api_key=os.environ["AZURE_OPENAI_API_KEY"])
+    client = OpenAI(
+        base_url=os.environ["AZURE_OPENAI_ENDPOINT"] + "/openai/v1/",
+        api_key=os.environ["AZURE_OPENAI_API_KEY"],
+    )
     response = client.chat.completions.create(
         model="DeepSeek-R1",
         messages=[{"role": "system", "content": "You are a helpful assistant."},
@@ -97,8 +100,12 @@ SEEDS_CODE = textwrap.dedent('''
 @pytest.fixture(scope="module")
 def served():
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "helpers.replay", "serve", "--port", str(port), "--timing", "none"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpers.replay", "serve", "--port", str(port), "--timing", "none"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -118,8 +125,14 @@ def exported(printed: str) -> dict[str, str]:
 
 def test_serve_prints_the_variables_to_export(served):
     env = exported(served)
-    assert {"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_INFERENCE_ENDPOINT", "AZURE_INFERENCE_CREDENTIAL",
-            "AZURE_DEEPSEEK_DEPLOYMENT", "DEEPINFRA_TOKEN"} <= set(env)
+    assert {
+        "AZURE_OPENAI_ENDPOINT",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_INFERENCE_ENDPOINT",
+        "AZURE_INFERENCE_CREDENTIAL",
+        "AZURE_DEEPSEEK_DEPLOYMENT",
+        "DEEPINFRA_TOKEN",
+    } <= set(env)
 
 
 def test_the_seeds_code_runs_unchanged_against_it(served):
@@ -136,7 +149,11 @@ def test_the_seeds_code_runs_unchanged_against_it(served):
 
 
 def test_listening_beyond_loopback_without_a_key_is_refused():
-    result = subprocess.run([sys.executable, "-m", "helpers.replay", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.replay", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2
     assert "without a key" in result.stderr and "--api-key" in result.stderr

@@ -9,8 +9,16 @@ NO_ENV_FILE = Path("/nonexistent/.env")
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in ("COURSE_MODE", "COURSE_AUTH", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_INFERENCE_ENDPOINT",
-                 "AZURE_INFERENCE_CREDENTIAL", "AZURE_DEEPSEEK_DEPLOYMENT", "OPENAI_API_VERSION"):
+    for name in (
+        "COURSE_MODE",
+        "COURSE_AUTH",
+        "AZURE_OPENAI_ENDPOINT",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_INFERENCE_ENDPOINT",
+        "AZURE_INFERENCE_CREDENTIAL",
+        "AZURE_DEEPSEEK_DEPLOYMENT",
+        "OPENAI_API_VERSION",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -20,22 +28,28 @@ def test_nothing_configured_means_recorded_mode():
     assert settings.deployment == "DeepSeek-R1"
 
 
-@pytest.mark.parametrize("pasted", [
-    "https://myres.openai.azure.com",
-    "https://myres.openai.azure.com/",
-    "https://myres.openai.azure.com/openai/v1/",
-    " 'https://myres.openai.azure.com/openai/v1' ",
-])
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "https://myres.openai.azure.com",
+        "https://myres.openai.azure.com/",
+        "https://myres.openai.azure.com/openai/v1/",
+        " 'https://myres.openai.azure.com/openai/v1' ",
+    ],
+)
 def test_endpoint_shapes_learners_paste_are_normalized(pasted):
     assert normalize_endpoint(pasted) == "https://myres.openai.azure.com"
 
 
-@pytest.mark.parametrize("bad, hint", [
-    ("myres.openai.azure.com", "https://<resource>.openai.azure.com"),
-    ("https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/", "placeholder"),
-    ("http://myres.openai.azure.com", "https://"),
-    ("", "not an endpoint URL"),
-])
+@pytest.mark.parametrize(
+    "bad, hint",
+    [
+        ("myres.openai.azure.com", "https://<resource>.openai.azure.com"),
+        ("https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/", "placeholder"),
+        ("http://myres.openai.azure.com", "https://"),
+        ("", "not an endpoint URL"),
+    ],
+)
 def test_malformed_endpoints_name_the_expected_form(bad, hint):
     with pytest.raises(SettingsError, match=hint.replace("<", ".").replace(">", ".").replace("+", r"\+")):
         normalize_endpoint(bad)
@@ -67,7 +81,9 @@ def test_repr_never_shows_the_key(monkeypatch):
 
 def test_env_file_is_read_and_process_environment_wins(tmp_path, monkeypatch):
     env_file = tmp_path / ".env"
-    env_file.write_text("AZURE_OPENAI_ENDPOINT=https://fromfile.openai.azure.com\nAZURE_DEEPSEEK_DEPLOYMENT=from-file\n")
+    env_file.write_text(
+        "AZURE_OPENAI_ENDPOINT=https://fromfile.openai.azure.com\nAZURE_DEEPSEEK_DEPLOYMENT=from-file\n"
+    )
     monkeypatch.setenv("AZURE_DEEPSEEK_DEPLOYMENT", "from-process")
     monkeypatch.setenv("COURSE_AUTH", "entra")
     settings = load_settings(env_file)

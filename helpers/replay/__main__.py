@@ -1,8 +1,8 @@
 """Command line for the recorded endpoint.
 
-    python -m helpers.replay serve [--host H] [--port P] [--api-key K] [--timing none|recorded|scaled:F] [--tls]
-    python -m helpers.replay list
-    python -m helpers.replay check [--fix]
+python -m helpers.replay serve [--host H] [--port P] [--api-key K] [--timing none|recorded|scaled:F] [--tls]
+python -m helpers.replay list
+python -m helpers.replay check [--fix]
 """
 
 from __future__ import annotations
@@ -32,7 +32,10 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    print(f"Recorded endpoint for DeepSeek-R1 on {server.url} ({len(server.config.library.recordings)} recordings, timing {args.timing})")
+    print(
+        f"Recorded endpoint for DeepSeek-R1 on {server.url} "
+        f"({len(server.config.library.recordings)} recordings, timing {args.timing})"
+    )
     if args.host not in LOOPBACK:
         print(f"Listening beyond loopback on {args.host}: every request must carry the key given with --api-key.")
     print("Export these to point the course, or the seeds' own code, at it:\n")
@@ -60,7 +63,9 @@ def check_recordings(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.replay", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.replay", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the recorded endpoint in the foreground")
     serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -1,13 +1,12 @@
 """Keep authored recordings honest: their usage must be what DeepSeek-R1's tokenizer counts.
 
-    python -m helpers.replay check          # report recordings whose usage disagrees with the tokenizer
-    python -m helpers.replay check --fix    # rewrite the usage of authored recordings
+python -m helpers.replay check          # report recordings whose usage disagrees with the tokenizer
+python -m helpers.replay check --fix    # rewrite the usage of authored recordings
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from ..tokens import count_prompt_tokens, count_tokens
@@ -45,9 +44,15 @@ def usage_problems(recording: Recording) -> list[str]:
         elif recording.provenance["kind"] == "transcribed":
             # Published pages may cut the text short, so the published count can only be larger.
             if usage["prompt_tokens"] != expected["prompt_tokens"]:
-                problems.append(f"response {index}: prompt_tokens {usage['prompt_tokens']}, the template gives {expected['prompt_tokens']}")
+                problems.append(
+                    f"response {index}: prompt_tokens {usage['prompt_tokens']}, "
+                    f"the template gives {expected['prompt_tokens']}"
+                )
             if usage["completion_tokens"] < expected["completion_tokens"]:
-                problems.append(f"response {index}: completion_tokens {usage['completion_tokens']} is less than the visible text's {expected['completion_tokens']}")
+                problems.append(
+                    f"response {index}: completion_tokens {usage['completion_tokens']} is less than "
+                    f"the visible text's {expected['completion_tokens']}"
+                )
     return problems
 
 
