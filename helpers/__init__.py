@@ -44,11 +44,7 @@ def setup(timing: str | None = None, quiet: bool = False) -> Settings:
             os.environ.update(environment_for(_server, settings.deployment))
         settings = load_settings()
         if not quiet:
-            count = len(_server.config.library.recordings)
-            print(
-                f"Recorded mode: DeepSeek-R1 replayed from {count} recordings at {_server.url} "
-                "(no Azure account needed)."
-            )
+            print(f"Recorded mode: DeepSeek-R1 answers are replayed by the recorded endpoint at {_server.url}.")
     else:
         export_live_environment(settings)
         if not quiet:

@@ -1,0 +1,478 @@
+"""What DeepSeek-R1 requests cost: a sourced price table, the cost of a usage, and a usage log.
+
+- `load_prices()` reads the price table (`helpers/data/prices.csv`) into a pandas DataFrame: provider, model,
+  deployment type, input and output price per 1M tokens, currency, source URL, as-of date, and whether the
+  figure was checked against its source. `price_for(provider, model)` picks one row as a `Price`.
+- `cost_of(usage, price)` prices one request from its usage (openai, azure-ai-inference or a dict).
+- `split_completion_tokens(response)` splits the completion tokens into reasoning and answer tokens.
+- `UsageLog` collects requests, then gives a DataFrame and a chart.
+- `workshop_estimate`, `learners_supported` and `retry_storm` plan a workshop against price and rate limits.
+
+DeepSeek-R1's thinking is billed as output, like its answer: both "count towards content generated from
+the model" and so towards "the token limits and costs" (Microsoft's DeepSeek-R1 tutorial, seed 001).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .reasoning import ReasoningSplit, message_field, reasoning_of
+from .tokens import count_tokens
+
+PRICES_CSV = Path(__file__).parent / "data" / "prices.csv"
+PRICE_COLUMNS = (
+    "provider", "model", "deployment_type", "input_per_million", "output_per_million",
+    "currency", "source_url", "as_of", "verified", "note",
+)
+AS_OF_FORMAT = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")  # ISO date, to the day, month or year known
+PER_MILLION = 1_000_000
+
+
+# -- the price table -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Price:
+    """One row of the price table: price per 1M input and output tokens, and where the figure comes from."""
+
+    provider: str
+    model: str
+    deployment_type: str
+    input_per_million: float
+    output_per_million: float
+    currency: str = "USD"
+    source_url: str = ""
+    as_of: str = ""
+    verified: bool = False
+    note: str = ""
+
+    def __str__(self) -> str:
+        check = "verified" if self.verified else f"NOT verified, check {self.source_url}"
+        return (
+            f"{self.provider} {self.model} ({self.deployment_type}): {self.input_per_million:.2f} in / "
+            f"{self.output_per_million:.2f} out {self.currency} per 1M tokens, as of {self.as_of} ({check})"
+        )
+
+
+def load_prices(path: str | Path | None = None) -> pd.DataFrame:
+    """The price table as a DataFrame, from `helpers/data/prices.csv` or the CSV file at `path`."""
+    table = pd.read_csv(
+        path or PRICES_CSV, dtype={"as_of": str}, keep_default_na=False,
+        true_values=["true", "yes"], false_values=["false", "no"],
+    )
+    return check_prices(table)
+
+
+def check_prices(table: pd.DataFrame) -> pd.DataFrame:
+    """Return `table` if it is a usable price table, else raise a ValueError that says what to fix."""
+    missing = [name for name in PRICE_COLUMNS if name not in table.columns]
+    if missing:
+        raise ValueError(f"The price table lacks the columns {missing}; it needs {list(PRICE_COLUMNS)}.")
+    for index, row in table.iterrows():
+        label = f"row {index} ({row['provider']} {row['model']})"
+        for column in ("input_per_million", "output_per_million"):
+            value = row[column]
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+                raise ValueError(f"{label}: {column}={value!r}; write a price per 1M tokens, e.g. 1.35.")
+        if not AS_OF_FORMAT.match(str(row["as_of"])):
+            raise ValueError(f"{label}: as_of={row['as_of']!r}; write an ISO date: 2026-01-31 or 2026-01.")
+        if row["verified"] not in (True, False):
+            raise ValueError(f"{label}: verified={row['verified']!r}; write true or false.")
+    return table
+
+
+def price_for(
+    provider: str,
+    model: str,
+    deployment_type: str | None = None,
+    prices: pd.DataFrame | None = None,
+    as_of: str | None = None,
+) -> Price:
+    """The newest price of `model` at `provider` (case-insensitive), from `prices` or the shipped table.
+
+    `deployment_type` is needed when the table lists several for the model. `as_of="2025-06"` returns the
+    price that was current then (the newest row dated on or before it).
+    """
+    table = load_prices() if prices is None else check_prices(prices)
+    same_provider = table["provider"].str.casefold() == provider.casefold()
+    rows = table[same_provider & (table["model"].str.casefold() == model.casefold())]
+    if rows.empty:
+        known = sorted(set(zip(table["provider"], table["model"], strict=True)))
+        raise LookupError(
+            f"No price for {provider!r} {model!r}. The table has {known}. "
+            f"Add a row to {PRICES_CSV.name} or pass prices=your_table (see load_prices())."
+        )
+    types = sorted(set(rows["deployment_type"]))
+    if deployment_type is not None:
+        rows = rows[rows["deployment_type"].str.casefold() == deployment_type.casefold()]
+        if rows.empty:
+            raise LookupError(f"{provider} {model} has no deployment type {deployment_type!r}, only {types}.")
+    elif len(types) > 1:
+        raise LookupError(f"{provider} {model} has several deployment types {types}: pass deployment_type=.")
+    if as_of is not None:
+        rows = rows[rows["as_of"] <= as_of]
+        if rows.empty:
+            raise LookupError(f"No price for {provider} {model} dated on or before {as_of!r}.")
+    return _price_from_row(rows.sort_values("as_of", kind="stable").iloc[-1])
+
+
+def _price_from_row(row: Mapping[str, Any]) -> Price:
+    values = {f.name: row[f.name] for f in fields(Price)}
+    values["input_per_million"] = float(values["input_per_million"])
+    values["output_per_million"] = float(values["output_per_million"])
+    values["verified"] = bool(values["verified"])
+    return Price(**values)
+
+
+# -- usage and cost ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsageCounts:
+    """One request's token counts; `reasoning_tokens` is None when the service did not send it."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def read_usage(usage: Any) -> UsageCounts:
+    """Token counts of an openai usage, an azure-ai-inference usage, a dict, or a response carrying one."""
+    if isinstance(usage, UsageCounts):
+        return usage
+    if usage is None:
+        raise ValueError("No usage given. Pass response.usage (or the whole response).")
+    if message_field(usage, "choices") is not None:  # a whole response, or a stream's last chunk
+        if message_field(usage, "usage") is None:
+            raise ValueError(
+                "This response carries no usage. A stream sends it only when asked: pass "
+                "stream_options={'include_usage': True} and read the usage of the last chunk."
+            )
+        usage = message_field(usage, "usage")
+    details = message_field(usage, "completion_tokens_details")
+    reasoning = None if details is None else message_field(details, "reasoning_tokens")
+    return UsageCounts(
+        prompt_tokens=_token_count(usage, "prompt_tokens"),
+        completion_tokens=_token_count(usage, "completion_tokens"),
+        reasoning_tokens=None if reasoning is None else _whole_number(reasoning, "reasoning_tokens"),
+    )
+
+
+def _token_count(usage: Any, name: str) -> int:
+    value = message_field(usage, name)
+    if value is None:
+        raise TypeError(
+            f"{type(usage).__name__} has no {name!r}. Pass response.usage from either SDK, or a dict like "
+            "{'prompt_tokens': 11, 'completion_tokens': 886}."
+        )
+    return _whole_number(value, name)
+
+
+def _whole_number(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name}={value!r}: token counts are whole numbers >= 0.")
+    return int(value)
+
+
+def cost_of(usage: Any, price: Price | tuple[float, float]) -> float:
+    """Cost of one request: prompt tokens at the input price, completion tokens (thinking included) at the
+    output price.
+
+    `price` is a `Price` or an `(input, output)` pair per 1M tokens; the result is in the price's currency.
+    """
+    counts = read_usage(usage)
+    price_in, price_out = _rates(price)
+    return (counts.prompt_tokens * price_in + counts.completion_tokens * price_out) / PER_MILLION
+
+
+def _rates(price: Price | tuple[float, float]) -> tuple[float, float]:
+    if isinstance(price, Price):
+        return price.input_per_million, price.output_per_million
+    if isinstance(price, tuple) and len(price) == 2:
+        return float(price[0]), float(price[1])
+    raise TypeError(f"Expected a Price (price_for) or an (input, output) pair per 1M tokens, got {price!r}.")
+
+
+# -- reasoning vs answer tokens ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenSplit:
+    """Completion tokens split into thinking and answer.
+
+    source: "service" when the usage carried `completion_tokens_details.reasoning_tokens`; "counted" when
+    the thinking was counted with DeepSeek-R1's tokenizer (the answer is then the rest of the billed
+    completion tokens, or counted too when there is no usage).
+    """
+
+    reasoning_tokens: int
+    answer_tokens: int
+    source: str
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.reasoning_tokens + self.answer_tokens
+
+    @property
+    def reasoning_share(self) -> float:
+        """Share of the completion tokens spent thinking (0 for an empty completion)."""
+        return self.reasoning_tokens / self.completion_tokens if self.completion_tokens else 0.0
+
+
+def split_completion_tokens(response_or_message: Any, usage: Any = None) -> TokenSplit:
+    """Reasoning and answer tokens of a response (either SDK, or a dict), or of a message plus its usage.
+
+    The service's own `reasoning_tokens` wins when it sends one (DeepSeek's API does; Azure's DeepSeek-R1
+    examples show none). Otherwise the thinking is counted as the model generated it,
+    `<think>\\n…\\n</think>\\n\\n`, and labelled "counted".
+    """
+    message, response_usage = _message_and_usage(response_or_message)
+    usage = usage if usage is not None else response_usage
+    counts = None if usage is None else read_usage(usage)
+    if counts is not None and counts.reasoning_tokens is not None:
+        reasoning = min(counts.reasoning_tokens, counts.completion_tokens)
+        return TokenSplit(reasoning, counts.completion_tokens - reasoning, "service")
+    split = reasoning_of(message)
+    reasoning = count_tokens(generated_thinking(split))
+    if counts is None:
+        return TokenSplit(reasoning, count_tokens(split.answer or ""), "counted")
+    # The billed count is the truth; a host with another chat template may count a few tokens differently.
+    reasoning = min(reasoning, counts.completion_tokens)
+    return TokenSplit(reasoning, counts.completion_tokens - reasoning, "counted")
+
+
+def generated_thinking(split: ReasoningSplit) -> str:
+    """The thinking as DeepSeek-R1 writes it: `<think>\\n…\\n</think>\\n\\n`, unclosed if cut short."""
+    if split.thinking is None:
+        return ""
+    closing = "\n</think>\n\n" if split.thinking_complete else ""
+    return f"<think>\n{split.thinking}{closing}"
+
+
+def _message_and_usage(obj: Any) -> tuple[Any, Any]:
+    choices = message_field(obj, "choices")
+    if choices is not None:  # a whole response
+        if not choices:
+            raise ValueError("This response has no choices (a stream's usage chunk?): pass the message.")
+        return message_field(choices[0], "message"), message_field(obj, "usage")
+    if message_field(obj, "message") is not None:  # a choice
+        return message_field(obj, "message"), None
+    return obj, None
+
+
+# -- a usage log ---------------------------------------------------------------------------------------
+
+
+class UsageLog:
+    """Requests and what they cost, one row each: `add()` responses, then `to_frame()` and `plot()`.
+
+    >>> log = UsageLog(price_for("Azure", "DeepSeek-R1"), lesson="08")
+    >>> log.add("languages", response)  # doctest: +SKIP
+    """
+
+    def __init__(self, price: Price | None = None, lesson: str = "") -> None:
+        self.price = price
+        self.lesson = lesson
+        self.currency = price.currency if price else None
+        self._rows: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        name: str,
+        response: Any,
+        usage: Any = None,
+        price: Price | None = None,
+        lesson: str | None = None,
+    ) -> dict[str, Any]:
+        """Log one request (a response of either SDK, or a message with `usage=`); return its row."""
+        price = price or self.price
+        if price is None:
+            raise ValueError("No price for this request: UsageLog(price_for(...)) or add(..., price=...).")
+        self._check_currency(price)
+        counts = read_usage(usage if usage is not None else response)
+        split = split_completion_tokens(response, counts)
+        row = {
+            "lesson": self.lesson if lesson is None else lesson,
+            "request": name,
+            "prompt_tokens": counts.prompt_tokens,
+            "reasoning_tokens": split.reasoning_tokens,
+            "answer_tokens": split.answer_tokens,
+            "completion_tokens": counts.completion_tokens,
+            "reasoning_from": split.source,
+            self.cost_column: cost_of(counts, price),
+        }
+        self._rows.append(row)
+        return row
+
+    @property
+    def cost_column(self) -> str:
+        return f"cost_{(self.currency or 'usd').lower()}"
+
+    def _check_currency(self, price: Price) -> None:
+        if self.currency is None:
+            self.currency = price.currency
+        elif price.currency != self.currency:
+            raise ValueError(f"This log is in {self.currency}; a {price.currency} price spoils its sums.")
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a DataFrame, one row per request."""
+        if not self._rows:
+            raise ValueError("The usage log is empty: add requests with log.add(name, response) first.")
+        return pd.DataFrame(self._rows)
+
+    def plot(self, title: str = "Tokens and cost per request") -> Figure:
+        """A chart: completion tokens per request (thinking and answer stacked) and cost per request."""
+        frame = self.to_frame()
+        figure = Figure(figsize=(11, 0.5 * len(frame) + 1.6), layout="constrained")
+        tokens_axes, cost_axes = figure.subplots(1, 2, sharey=True)
+        rows = range(len(frame))  # positions, not names: two requests may share a name
+        thinking, answer = frame["reasoning_tokens"], frame["answer_tokens"]
+        tokens_axes.barh(rows, thinking, color="#8c6bb1", label="reasoning (thinking)")
+        tokens_axes.barh(rows, answer, left=thinking, color="#41ab5d", label="answer")
+        tokens_axes.set_yticks(rows, frame["request"])
+        tokens_axes.set_xlabel("completion tokens")
+        tokens_axes.legend(loc="lower right")
+        tokens_axes.invert_yaxis()  # first request on top
+        cost_axes.barh(rows, frame[self.cost_column], color="#4292c6")
+        cost_axes.set_xlabel(f"cost per request ({self.currency})")
+        figure.suptitle(title)
+        return figure
+
+
+# -- planning a workshop -------------------------------------------------------------------------------
+
+
+def workshop_estimate(
+    requests: pd.DataFrame | UsageLog, learners: int, price: Price | None = None
+) -> pd.DataFrame:
+    """Cost of a workshop where every learner sends the logged requests once: a row per lesson, and a total.
+
+    `requests` is a `UsageLog` or its frame (columns lesson, prompt_tokens, completion_tokens and a cost
+    column). With `price`, the requests are priced at it instead, so one log compares providers.
+    """
+    frame = requests.to_frame() if isinstance(requests, UsageLog) else requests.copy()
+    if isinstance(learners, bool) or not isinstance(learners, numbers.Integral) or learners < 1:
+        raise ValueError(f"learners={learners!r}: give a whole number of learners, e.g. 30.")
+    if price is not None:
+        frame["cost"] = [
+            cost_of(UsageCounts(int(p), int(c)), price)
+            for p, c in zip(frame["prompt_tokens"], frame["completion_tokens"], strict=True)
+        ]
+    else:
+        cost_columns = [name for name in frame.columns if name.startswith("cost")]
+        if len(cost_columns) != 1:
+            raise ValueError("The requests carry no single cost column: pass price=price_for(...).")
+        frame["cost"] = frame[cost_columns[0]]
+    if "lesson" not in frame.columns:
+        frame["lesson"] = ""
+    per_lesson = frame.groupby("lesson", sort=True).agg(
+        requests=("cost", "size"),
+        prompt_tokens=("prompt_tokens", "sum"),
+        completion_tokens=("completion_tokens", "sum"),
+        cost_per_learner=("cost", "sum"),
+    )
+    per_lesson.loc["workshop total"] = per_lesson.sum()
+    per_lesson["cost_all_learners"] = per_lesson["cost_per_learner"] * int(learners)
+    per_lesson.attrs["learners"] = int(learners)
+    return per_lesson
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """A deployment's rate limits. The defaults are seed 001's figures for DeepSeek-R1."""
+
+    requests_per_minute: int = 5_000
+    tokens_per_minute: int = 5_000_000
+    source: str = "Microsoft's DeepSeek-R1 tutorial (seed 001): 5,000 requests, 5,000,000 tokens per minute"
+
+
+SEED_001_LIMITS = RateLimits()
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How many learners a deployment carries at once, and which limit binds."""
+
+    learners: int
+    by_requests: int
+    by_tokens: int
+    binding: str  # "requests" or "tokens"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.learners:,} learners at once ({self.by_requests:,} by the request limit, "
+            f"{self.by_tokens:,} by the token limit: the {self.binding.rstrip('s')} limit binds)"
+        )
+
+
+def learners_supported(
+    requests_per_learner_per_minute: float, tokens_per_request: float, limits: RateLimits = SEED_001_LIMITS
+) -> Capacity:
+    """Learners who can work at the same time when each sends `requests_per_learner_per_minute` requests
+    of `tokens_per_request` tokens (prompt plus completion) to a deployment with `limits`."""
+    if not (requests_per_learner_per_minute > 0 and tokens_per_request > 0):
+        raise ValueError("Give positive numbers: requests per learner per minute, tokens per request.")
+    by_requests = math.floor(limits.requests_per_minute / requests_per_learner_per_minute)
+    by_tokens = math.floor(limits.tokens_per_minute / (requests_per_learner_per_minute * tokens_per_request))
+    binding = "tokens" if by_tokens < by_requests else "requests"
+    return Capacity(min(by_requests, by_tokens), by_requests, by_tokens, binding)
+
+
+@dataclass(frozen=True)
+class RetryStorm:
+    """What retries add to `requests` requests: attempts, billed attempts, repeated tokens and their cost."""
+
+    requests: int
+    attempts: int
+    billed_attempts: int
+    rate_limited_attempts: int
+    retried_tokens: int
+    retried_cost: float
+    currency: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.attempts:,} attempts for {self.requests:,} requests: {self.billed_attempts:,} billed, "
+            f"{self.rate_limited_attempts:,} refused with 429 (not billed). The retries repeat "
+            f"{self.retried_tokens:,} tokens, costing {self.retried_cost:,.4f} {self.currency}."
+        )
+
+
+def retry_storm(
+    requests: int, usage: Any, price: Price, timed_out_retries: int = 0, rate_limited_retries: int = 0
+) -> RetryStorm:
+    """Price the retries of `requests` identical requests, each with `usage`.
+
+    A 429 is refused before any token is processed, so it is not billed. A request the client gave up on
+    at its timeout still ran on the service and is billed, and its retry is billed again: each of the
+    `timed_out_retries` per request repeats the whole request's tokens.
+    """
+    counts = read_usage(usage)
+    if min(requests, timed_out_retries, rate_limited_retries) < 0:
+        raise ValueError("requests and retries are counts >= 0.")
+    retried = requests * timed_out_retries
+    return RetryStorm(
+        requests=requests,
+        attempts=requests * (1 + timed_out_retries + rate_limited_retries),
+        billed_attempts=requests + retried,
+        rate_limited_attempts=requests * rate_limited_retries,
+        retried_tokens=retried * counts.total_tokens,
+        retried_cost=retried * cost_of(counts, price),
+        currency=price.currency,
+    )
