@@ -59,9 +59,13 @@ def export_live_environment(settings: Settings) -> None:
     the environment win over ``.env``, as python-dotenv does.
     """
     for name, value in read_environment().items():
-        if value is not None:
-            os.environ.setdefault(name, value)
-    os.environ.setdefault("AZURE_INFERENCE_ENDPOINT", settings.inference_endpoint or "")
-    os.environ.setdefault("AZURE_DEEPSEEK_DEPLOYMENT", settings.deployment)
-    if settings.inference_key:
-        os.environ.setdefault("AZURE_INFERENCE_CREDENTIAL", settings.inference_key)
+        _fill(name, value)
+    _fill("AZURE_INFERENCE_ENDPOINT", settings.inference_endpoint)
+    _fill("AZURE_INFERENCE_CREDENTIAL", settings.inference_key)
+    _fill("AZURE_DEEPSEEK_DEPLOYMENT", settings.deployment)
+
+
+def _fill(name: str, value: str | None) -> None:
+    # An empty value (a blank line of .env.sample) counts as "not set", so a derived value can take its place.
+    if value and not os.environ.get(name):
+        os.environ[name] = value

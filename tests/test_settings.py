@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,16 @@ def test_unknown_mode_is_refused(monkeypatch):
     monkeypatch.setenv("COURSE_MODE", "offline")
     with pytest.raises(SettingsError, match="COURSE_MODE"):
         load_settings(NO_ENV_FILE)
+
+
+def test_live_setup_exports_derived_values_over_blank_ones(monkeypatch):
+    import helpers
+
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "not-a-real-key")
+    monkeypatch.setenv("AZURE_INFERENCE_ENDPOINT", "")  # as a copied .env.sample leaves it
+    monkeypatch.setenv("AZURE_INFERENCE_CREDENTIAL", "")
+    settings = helpers.setup(quiet=True)
+    assert settings.mode == "live"
+    assert os.environ["AZURE_INFERENCE_ENDPOINT"] == "https://myres.services.ai.azure.com/models"
+    assert os.environ["AZURE_INFERENCE_CREDENTIAL"] == "not-a-real-key"
