@@ -136,6 +136,7 @@ class ManagementPlane:
             ("GET", _SUB + r"/resourcegroups", self.list_groups),
             ("PUT", _RG, self.put_group),
             ("GET", _RG, self.get_group),
+            ("GET", _RG + r"/resources", self.list_group_resources),
             ("HEAD", _RG, self.head_group),
             ("DELETE", _RG, self.delete_group),
             ("GET", _SUB + r"/operationresults/(?P<op>[^/]+)", self.get_location_operation),
@@ -385,6 +386,15 @@ class ManagementPlane:
             f"?api-version={request.query_params['api-version']}"
         )
         return Response(status_code=202, headers={"Location": location, "Retry-After": "0"})
+
+    async def list_group_resources(self, request: Request, sub: str, rg: str) -> Response:
+        """What ``az resource list -g <rg>`` shows: the group's top-level resources (deployments are children
+        of their account, so ARM does not list them here)."""
+        self._group(sub, rg)
+        prefix = _key(sub, rg)
+        fields = ("id", "name", "type", "sku", "kind", "location", "identity", "tags")
+        found = [{f: a[f] for f in fields if f in a} for k, a in self.accounts.items() if k[:2] == prefix]
+        return JSONResponse({"value": found})
 
     def _remove_group(self, sub: str, rg: str) -> None:
         prefix = _key(sub, rg)
