@@ -119,17 +119,25 @@ def _inference_endpoint(source: dict[str, str | None], endpoint: str) -> str:
     return f"{urlsplit(endpoint).scheme}://{host}/models"
 
 
+def _endpoint_of_account(source: dict[str, str | None]) -> str | None:
+    # Before lesson 01 creates the resource there is no endpoint to copy, but its name is known: it is the
+    # custom subdomain. So a subscription and an account name are enough to work live.
+    account, subscription = _env(source, "AZURE_AI_ACCOUNT"), _env(source, "AZURE_SUBSCRIPTION_ID")
+    return f"https://{account}.services.ai.azure.com" if account and subscription else None
+
+
 def load_settings(env_file: Path | None = None) -> Settings:
     """Read the course settings from the environment and ``.env``.
 
-    Recorded mode is chosen when ``COURSE_MODE=recorded`` or when no ``AZURE_OPENAI_ENDPOINT`` is set.
+    Recorded mode is chosen when ``COURSE_MODE=recorded`` or when no endpoint is configured: neither
+    ``AZURE_OPENAI_ENDPOINT`` nor the pair ``AZURE_SUBSCRIPTION_ID`` + ``AZURE_AI_ACCOUNT`` (which names it).
     In live mode the endpoint is validated and a missing credential is reported with the fix.
     """
     source = read_environment(env_file)
     mode = (_env(source, "COURSE_MODE") or "").lower()
     if mode and mode not in MODES:
         raise SettingsError(f"COURSE_MODE={mode!r}: use one of {MODES} or leave it empty for automatic.")
-    endpoint_raw = _env(source, "AZURE_OPENAI_ENDPOINT")
+    endpoint_raw = _env(source, "AZURE_OPENAI_ENDPOINT") or _endpoint_of_account(source)
     if not mode:
         mode = "live" if endpoint_raw else "recorded"
     if mode == "live" and not endpoint_raw:

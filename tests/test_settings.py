@@ -109,3 +109,11 @@ def test_live_setup_exports_derived_values_over_blank_ones(monkeypatch):
     assert settings.mode == "live"
     assert os.environ["AZURE_INFERENCE_ENDPOINT"] == "https://myres.services.ai.azure.com/models"
     assert os.environ["AZURE_INFERENCE_CREDENTIAL"] == "not-a-real-key"
+
+
+def test_subscription_and_account_name_are_enough_to_go_live(monkeypatch):
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", "00000000-0000-0000-0000-000000000000")
+    monkeypatch.setenv("AZURE_AI_ACCOUNT", "my-foundry")
+    settings = load_settings(NO_ENV_FILE)
+    assert (settings.mode, settings.auth) == ("live", "entra")
+    assert settings.endpoint == "https://my-foundry.services.ai.azure.com"
