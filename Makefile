@@ -29,7 +29,7 @@ notebooks: $(STAMP)
 regen: $(STAMP)  ## re-execute every notebook against the recordings and store the outputs
 	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 \
-		--ExecutePreprocessor.store_widget_state=False $(or $(NB),$(NOTEBOOKS))
+		--ExecutePreprocessor.store_widget_state=False --NotebookClient.coalesce_streams=True $(or $(NB),$(NOTEBOOKS))
 
 serve: $(STAMP)  ## a recorded endpoint for a workshop room: make serve ARGS="--host 0.0.0.0 --api-key ..."
 	$(BIN)/python -m helpers.replay serve $(ARGS)

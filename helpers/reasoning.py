@@ -404,8 +404,8 @@ def history_without_reasoning(messages: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def _as_dict(message: Any) -> dict[str, Any]:
-    if isinstance(message, Mapping):
-        return dict(message)
+    if isinstance(message, Mapping):  # dicts, and azure-ai-inference messages (which are mappings)
+        return {key: value for key, value in message.items() if value is not None}
     if hasattr(message, "model_dump"):  # openai pydantic message
         return message.model_dump(exclude_none=True)
     raise TypeError(

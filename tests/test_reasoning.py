@@ -394,3 +394,16 @@ def test_history_without_reasoning():  # M1: resending reasoning_content is a 40
 
 def test_docstring_examples_run():
     assert doctest.testmod(helpers.reasoning).failed == 0
+
+
+def test_history_from_azure_ai_inference_messages_drops_null_fields():
+    from azure.ai.inference.models import ChatResponseMessage, UserMessage
+
+    from helpers.reasoning import history_without_reasoning
+
+    # As the model inference route returns it: tool_calls and reasoning_content are null on the wire.
+    answer = ChatResponseMessage(
+        {"role": "assistant", "content": "<think>\nhm\n</think>\n\nHello!", "tool_calls": None, "reasoning_content": None}
+    )
+    history = history_without_reasoning([UserMessage(content="Hi"), answer])
+    assert history == [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]

@@ -1,0 +1,549 @@
+"""Consume a DeepSeek-R1 stream from either SDK into thinking, answer, usage and timings, and show it live.
+
+Works with the `openai` SDK's `Stream` and `AsyncStream` (v1 and classic Azure OpenAI routes: the thinking
+arrives in `delta.reasoning_content`) and with `azure-ai-inference`'s `StreamingChatCompletions` (model
+inference route: the thinking arrives inside `delta.content` between `<think>` and `</think>`). Both go
+through `helpers.reasoning.ReasoningStream.feed_delta`, so the same code splits both wire shapes.
+
+    stream = client.chat.completions.create(model=..., messages=..., stream=True)
+    result = consume(stream, view=LiveView())     # or TextView(), or no view at all
+    print(result.to_text())                       # "Thinking:" block, then "Answer:" block
+    print(result.timing_text())                   # time to first token, first answer token, tokens/s
+
+`aconsume` does the same with `async for`, and also accepts the un-awaited `create(...)` call, so that an
+error raised by the request itself is recorded like one raised mid-stream.
+
+Nothing is lost: when the stream breaks (a dropped connection, an error event), the result keeps every
+piece that arrived and records the exception in `result.error`; `result.raise_for_error()` re-raises it.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+from .reasoning import CLOSE_TAG, REASONING_FIELDS, ReasoningStream, message_field, split_reasoning
+
+__all__ = [
+    "StreamResult",
+    "StreamView",
+    "TextView",
+    "LiveView",
+    "consume",
+    "aconsume",
+    "describe_error",
+]
+
+
+@dataclass
+class StreamResult:
+    """What a streamed DeepSeek-R1 response delivered, including how fast and whether it ended well.
+
+    Times are in seconds from the start of consumption (or from `started`, if given).
+    """
+
+    thinking: str | None = None
+    answer: str | None = None
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    chunks: int = 0  # every chunk the SDK yielded (prompt-filter and usage-only chunks included)
+    text_chunks: int = 0  # chunks that carried reasoning or answer text
+    time_to_first_token: float | None = None
+    time_to_first_answer_token: float | None = None
+    time_to_last_token: float | None = None
+    duration: float | None = None
+    thinking_complete: bool = True
+    reclassified: bool = False  # the opening <think> was missing; see consume(starts_in_thinking=None)
+    error: BaseException | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the stream ended normally (it may still have ended on finish_reason "length")."""
+        return self.error is None
+
+    @property
+    def output_tokens(self) -> int | None:
+        """Generated tokens: the service's `completion_tokens`, else the tokenizer's count of what arrived."""
+        if self.usage and self.usage.get("completion_tokens") is not None:
+            return int(self.usage["completion_tokens"])
+        if self.thinking is None and self.answer is None:
+            return None
+        from .tokens import count_tokens
+
+        return count_tokens((self.thinking or "") + (self.answer or ""))
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Generation speed after the first token: (tokens - 1) / (last token time - first token time)."""
+        tokens = self.output_tokens
+        if tokens is None or tokens < 2 or self.time_to_first_token is None or self.time_to_last_token is None:
+            return None
+        span = self.time_to_last_token - self.time_to_first_token
+        return (tokens - 1) / span if span > 0 else None
+
+    def message(self) -> dict[str, Any]:
+        """The assistant turn as a dict, reasoning included; pass the history through
+        `helpers.reasoning.history_without_reasoning` before sending it back."""
+        turn: dict[str, Any] = {"role": "assistant", "content": self.answer or ""}
+        if self.thinking:
+            turn["reasoning_content"] = self.thinking
+        return turn
+
+    def notes(self) -> list[str]:
+        """What a reader should know beyond the text: a cut, a missing tag, a broken stream."""
+        found = []
+        if self.reclassified:
+            found.append("no opening <think>: the text before </think> was thinking (the chat template opened it)")
+        if self.finish_reason == "length":
+            where = "during the thinking, so there is no answer" if not self.thinking_complete else "in the answer"
+            found.append(f"finish_reason 'length': max_tokens ran out {where}")
+        elif self.finish_reason == "content_filter":
+            found.append("finish_reason 'content_filter': the content filter stopped the output")
+        elif not self.thinking_complete and self.ok:
+            found.append("the thinking never ended: no </think> arrived")
+        if self.error is not None:
+            stage = f"stream broken after {self.chunks} chunks" if self.chunks else "request failed"
+            found.append(f"{stage}: {describe_error(self.error)}")
+        elif self.finish_reason is None:
+            found.append("the stream ended without a finish_reason")
+        return found
+
+    def to_text(self) -> str:
+        """A deterministic plain-text rendering: a "Thinking:" block, an "Answer:" block, then notes."""
+        view = TextView(file=_Collect())
+        if self.thinking:
+            view.update("reasoning", self.thinking, self)
+        if self.answer:
+            view.update("answer", self.answer, self)
+        view.finish_blocks(self)
+        return view.file.text().rstrip("\n")
+
+    def timing_text(self) -> str:
+        """Time to first token, to first answer token, tokens per second and chunk count, on one line."""
+
+        def seconds(value: float | None) -> str:
+            return "none" if value is None else f"{value:.2f} s"
+
+        speed = self.tokens_per_second
+        return (
+            f"first token after {seconds(self.time_to_first_token)} · "
+            f"first answer token after {seconds(self.time_to_first_answer_token)} · "
+            f"{'no speed measured' if speed is None else f'{speed:.1f} tokens/s'} · "
+            f"{self.chunks} chunks ({self.text_chunks} with text)"
+        )
+
+    def raise_for_error(self) -> StreamResult:
+        """Re-raise the exception that broke the stream, if any; else return self."""
+        if self.error is not None:
+            raise self.error
+        return self
+
+
+class StreamView(Protocol):
+    """Something that shows a stream as it arrives: `update` per piece, `finish` once at the end.
+
+    The `result` passed to `update` is still being filled: its `thinking` is set when the answer starts,
+    everything else at the end. Keep the pieces you need.
+    """
+
+    def start(self) -> None: ...
+
+    def update(self, kind: str, text: str, result: StreamResult) -> None: ...
+
+    def finish(self, result: StreamResult) -> None: ...
+
+
+# -- consuming ----------------------------------------------------------------------------------------
+
+
+class _Consumer:
+    """The shared bookkeeping of `consume` and `aconsume`: one chunk in, pieces out to the view."""
+
+    def __init__(self, view: StreamView | None, starts_in_thinking: bool | None, started: float | None) -> None:
+        self.view = view
+        self.auto_tags = starts_in_thinking is None
+        self.splitter = ReasoningStream(starts_in_thinking=bool(starts_in_thinking))
+        self.started = time.perf_counter() if started is None else started
+        self.result = StreamResult()
+        # Set when the route sends a reasoning field (even empty): its content is then all answer.
+        self.reasoning_field_seen = False
+        if view is not None:
+            view.start()
+
+    def now(self) -> float:
+        return time.perf_counter() - self.started
+
+    def chunk(self, chunk: Any) -> None:
+        self.result.chunks += 1
+        usage = message_field(chunk, "usage")
+        if usage:
+            self.result.usage = _as_plain_dict(usage)
+        for choice in message_field(chunk, "choices") or []:  # the first Azure OpenAI chunk has choices []
+            if (message_field(choice, "index") or 0) != 0:
+                continue  # DeepSeek-R1 returns one choice; others would need their own splitter
+            finish = message_field(choice, "finish_reason")
+            if finish:
+                self.result.finish_reason = str(getattr(finish, "value", finish))
+            delta = message_field(choice, "delta")
+            if delta is not None:
+                self.delta(delta)
+
+    def delta(self, delta: Any) -> None:
+        if any(isinstance(message_field(delta, name), str) for name in REASONING_FIELDS):
+            self.reasoning_field_seen = True
+        has_text = any(message_field(delta, name) for name in (*REASONING_FIELDS, "content"))
+        if has_text:
+            self.result.text_chunks += 1
+            now = self.now()
+            self.result.time_to_last_token = now
+            if self.result.time_to_first_token is None:
+                self.result.time_to_first_token = now
+        self.emit(self.splitter.feed_delta(delta))
+
+    def emit(self, pieces: list[tuple[str, str]]) -> None:
+        # The texts are joined once, at the end: joining them per chunk would make a long stream quadratic.
+        result = self.result
+        for kind, text in pieces:
+            if kind == "answer" and result.time_to_first_answer_token is None:
+                result.time_to_first_answer_token = self.now()
+                result.thinking = self.splitter.thinking  # the thinking is over: views may look at it
+            if self.view is not None:
+                self.view.update(kind, text, result)
+
+    def fail(self, error: BaseException) -> None:
+        self.result.error = error
+
+    def finish(self) -> StreamResult:
+        self.emit(self.splitter.close())
+        result = self.result
+        result.thinking, result.answer = self.splitter.thinking, self.splitter.answer
+        result.thinking_complete = self.splitter.thinking_complete
+        if self._opening_tag_was_missing():
+            split = split_reasoning(result.answer)
+            result.thinking, result.answer, result.reclassified = split.thinking, split.answer, True
+        result.duration = self.now()
+        if self.view is not None:
+            self.view.finish(result)
+        return result
+
+    def _opening_tag_was_missing(self) -> bool:
+        # A stream cannot look ahead: without <think> the text streamed as answer. If a </think> turned up in
+        # it, the host's chat template had opened the thinking in the prompt (split_reasoning's auto rule).
+        result = self.result
+        return (
+            self.auto_tags
+            and not self.reasoning_field_seen
+            and result.thinking is None
+            and result.answer is not None
+            and CLOSE_TAG in result.answer
+        )
+
+
+def _require_stream(stream: Any) -> None:
+    if message_field(stream, "choices") is not None:
+        raise TypeError(
+            "This is a complete response, not a stream: pass stream=True to create()/complete(), "
+            "or read it with helpers.reasoning.reasoning_of(response.choices[0].message)."
+        )
+
+
+def consume(
+    stream: Any,
+    view: StreamView | None = None,
+    *,
+    starts_in_thinking: bool | None = None,
+    started: float | None = None,
+) -> StreamResult:
+    """Read a stream of either SDK to the end and return a `StreamResult`; never loses what arrived.
+
+    view: shows the pieces as they arrive (`LiveView()` in JupyterLab, `TextView()` anywhere).
+    starts_in_thinking: None (auto) streams text before any `<think>` as answer and, if a `</think>` shows up
+        later, moves the text before it to the thinking at the end (`result.reclassified`); True streams it as
+        thinking from the first token (hosts that put `<think>` in the prompt); False never moves it.
+    started: a `time.perf_counter()` value taken before the request, to include the wait for the response
+        headers in the times (by default, the clock starts when consumption starts).
+
+    A broken stream does not raise: `result.error` holds the exception and the text so far is kept. The
+    stream is closed at the end either way.
+    """
+    _require_stream(stream)
+    consumer = _Consumer(view, starts_in_thinking, started)
+    try:
+        for chunk in stream:
+            consumer.chunk(chunk)
+    except Exception as error:  # noqa: BLE001 - recorded in the result, re-raisable with raise_for_error()
+        consumer.fail(error)
+    finally:
+        _close(stream)
+    return consumer.finish()
+
+
+async def aconsume(
+    stream: Any,
+    view: StreamView | None = None,
+    *,
+    starts_in_thinking: bool | None = None,
+    started: float | None = None,
+) -> StreamResult:
+    """`consume` for `AsyncStream` (openai) and async azure-ai-inference streams, with `async for`.
+
+    `stream` may also be the un-awaited `client.chat.completions.create(..., stream=True)` call: it is then
+    awaited here, the clock includes the request, and an error it raises (401, 404, 429, ...) is recorded in
+    `result.error` like a mid-stream one, which is what a chat UI wants to show.
+    """
+    consumer = _Consumer(view, starts_in_thinking, started)
+    try:
+        opened = await stream if inspect.isawaitable(stream) else stream
+    except Exception as error:  # noqa: BLE001 - the request failed: shown like a broken stream
+        consumer.fail(error)
+        return consumer.finish()
+    _require_stream(opened)
+    try:
+        async for chunk in opened:
+            consumer.chunk(chunk)
+    except Exception as error:  # noqa: BLE001 - recorded in the result, re-raisable with raise_for_error()
+        consumer.fail(error)
+    finally:
+        await _aclose(opened)
+    return consumer.finish()
+
+
+def _close(stream: Any) -> None:
+    close = getattr(stream, "close", None)
+    if callable(close):
+        close()
+
+
+async def _aclose(stream: Any) -> None:
+    close = getattr(stream, "aclose", None) or getattr(stream, "close", None)
+    if callable(close):
+        outcome = close()
+        if inspect.isawaitable(outcome):
+            await outcome
+
+
+def _as_plain_dict(usage: Any) -> dict[str, Any]:
+    if hasattr(usage, "model_dump"):  # openai pydantic model
+        return usage.model_dump(exclude_none=True)
+    if hasattr(usage, "as_dict"):  # azure-ai-inference model
+        return usage.as_dict()
+    if isinstance(usage, Mapping):
+        return dict(usage)
+    raise TypeError(f"Unexpected usage object of type {type(usage).__name__}")
+
+
+# -- errors ---------------------------------------------------------------------------------------------
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for a person: the error class, HTTP status and service error code, and the message.
+
+    Reads the error bodies of both SDKs (openai `APIStatusError.body`, azure-core `HttpResponseError.error`)
+    and, for errors without an HTTP status, names the underlying cause (e.g. the peer closing the connection).
+    """
+    name = type(error).__name__
+    status = getattr(error, "status_code", None)
+    code, message = _code_and_message(error)
+    head = name
+    if status or code:
+        head += " (" + ", ".join(str(part) for part in (f"HTTP {status}" if status else None, code) if part) + ")"
+    text = f"{head}: {message}" if message else head
+    cause = error.__cause__ or error.__context__
+    if status is None and cause is not None and str(cause) and str(cause) not in text:
+        text += f" [cause: {type(cause).__name__}: {cause}]"
+    return text
+
+
+def _code_and_message(error: BaseException) -> tuple[str | None, str]:
+    body = getattr(error, "body", None)  # openai: the inner "error" object of the response body
+    if isinstance(body, Mapping) and body.get("message"):
+        return _text_or_none(body.get("code")), str(body["message"])
+    odata = getattr(error, "error", None)  # azure-core: the parsed {"error": {...}} body, if any
+    if odata is not None and getattr(odata, "message", None):
+        return _text_or_none(getattr(odata, "code", None)), str(odata.message)
+    message = getattr(error, "message", None) or str(error)
+    return None, str(message).splitlines()[0] if message else ""
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# -- views ----------------------------------------------------------------------------------------------
+
+
+class _Collect:
+    """A tiny text sink for `StreamResult.to_text`."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def flush(self) -> None:
+        pass
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class TextView:
+    """Print a stream as plain text as it arrives: a "Thinking:" block, an "Answer:" block, then notes.
+
+    The printed text equals `result.to_text()` (plus a final newline), whatever the chunking, so it suits
+    terminals, logs and notebooks checked by nbval. If the opening `<think>` turns out to have been missing,
+    the end says so and prints the corrected split. Output is flushed at most every `min_interval` seconds
+    (and at the end), so a fast stream does not turn into one notebook output per token.
+    """
+
+    def __init__(self, file: TextIO | Any | None = None, min_interval: float = 0.1) -> None:
+        self.file = file
+        self.min_interval = min_interval
+        self._kind: str | None = None
+        self._last_flush = 0.0
+
+    def _write(self, text: str, flush: bool = False) -> None:
+        out = self.file or sys.stdout
+        out.write(text)
+        if flush or time.perf_counter() - self._last_flush >= self.min_interval:
+            out.flush()
+            self._last_flush = time.perf_counter()
+
+    def start(self) -> None:
+        self._kind = None
+        self._last_flush = time.perf_counter()
+
+    def update(self, kind: str, text: str, result: StreamResult) -> None:
+        if kind != self._kind:
+            if self._kind is not None:
+                self._write("\n\n")
+            elif kind == "answer" and result.thinking == "":
+                self._write("Thinking: (empty)\n\n")
+            self._write("Thinking:\n" if kind == "reasoning" else "Answer:\n")
+            self._kind = kind
+        self._write(text)
+
+    def finish(self, result: StreamResult) -> None:
+        if result.reclassified:
+            self._write("\n\n[The opening <think> was missing, so the thinking streamed as answer. Corrected:]\n")
+            self._write(result.to_text() + "\n", flush=True)
+        else:
+            self.finish_blocks(result)
+
+    def finish_blocks(self, result: StreamResult) -> None:
+        """Close the open block (or say there was no answer), then print the notes."""
+        if self._kind is None:
+            if result.thinking == "":
+                self._write("Thinking: (empty)\n\n")
+            self._write("Answer: (none)")
+        elif self._kind == "reasoning" and result.answer is None:
+            self._write("\n\nAnswer: (none)")
+        self._write("\n")
+        for note in result.notes():
+            self._write(f"[{note}]\n")
+        self._write("", flush=True)
+
+
+class LiveView:
+    """A JupyterLab view (ipywidgets): a collapsible "Thinking" panel above the answer, and a status line.
+
+    The panel opens while the model thinks and folds away when the answer starts (click to reopen). Updates
+    are batched to at most one every `min_interval` seconds, so a fast stream does not flood the browser.
+    `display=False` builds the widget without showing it (to place `view.widget` in a larger layout).
+    """
+
+    def __init__(self, title: str = "Thinking", min_interval: float = 0.1, display: bool = True) -> None:
+        import ipywidgets as widgets
+
+        self.title = title
+        self.min_interval = min_interval
+        self.auto_display = display
+        self.thinking_box = widgets.HTML()
+        self.panel = widgets.Accordion(children=[self.thinking_box], titles=(title,))
+        self.panel.selected_index = None
+        self.answer_box = widgets.Output()  # the answer is Markdown: JupyterLab renders it
+        self.status = widgets.HTML()
+        self.widget = widgets.VBox([self.panel, self.answer_box, self.status])
+        self._thinking: list[str] = []
+        self._answer: list[str] = []
+        self._last_flush = 0.0
+        self._answer_started = False
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def start(self) -> None:
+        if self.auto_display:
+            self._ipython_display_()
+        self.status.value = _status_html("Waiting for the first token…")
+
+    def update(self, kind: str, text: str, result: StreamResult) -> None:
+        if kind == "reasoning":
+            self._thinking.append(text)
+            if self.panel.selected_index is None and not self._answer_started:
+                self.panel.selected_index = 0
+                self.panel.set_title(0, f"{self.title}…")
+                self.status.value = _status_html("Thinking…")
+        else:
+            self._answer.append(text)
+            if not self._answer_started:
+                self._answer_started = True
+                self.panel.selected_index = None  # fold the thinking away once the answer starts
+                self.panel.set_title(0, self.title)
+                self.status.value = _status_html("Answering…")
+        if time.perf_counter() - self._last_flush >= self.min_interval:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._last_flush = time.perf_counter()
+        self.thinking_box.value = _pre("".join(self._thinking))
+        self._show_answer("".join(self._answer))
+
+    def _show_answer(self, text: str) -> None:
+        markdown = {"output_type": "display_data", "data": {"text/markdown": text, "text/plain": text}, "metadata": {}}
+        self.answer_box.outputs = (markdown,) if text else ()
+
+    def finish(self, result: StreamResult) -> None:
+        self.thinking_box.value = _pre(result.thinking or "")
+        self._show_answer(result.answer or "")
+        self.panel.set_title(0, _panel_title(self.title, result))
+        if result.thinking is None:
+            self.panel.layout.display = "none"  # nothing to unfold
+        elif result.answer is None and result.thinking:
+            self.panel.selected_index = 0  # no answer: the thinking is all there is to read
+        notes = result.notes()
+        lines = [_status_html(note, "#8a6d00") for note in notes]
+        if result.error is not None:  # the error is the last note: show it plainly, in red
+            lines[-1] = _status_html(f"Error: {notes[-1]}", "#b00020", size="1em")
+        if result.chunks:  # a request that failed outright has no timings worth showing
+            lines.append(_status_html(result.timing_text()))
+        self.status.value = "".join(lines)
+
+
+def _panel_title(title: str, result: StreamResult) -> str:
+    if result.thinking is None:
+        return f"{title} (none)"
+    if result.thinking == "":
+        return f"{title} (empty)"
+    words = len(result.thinking.split())
+    cut = ", cut off" if not result.thinking_complete else ""
+    return f"{title} ({words} words{cut})"
+
+
+def _pre(text: str) -> str:
+    style = "white-space: pre-wrap; overflow-wrap: break-word; margin: 0; line-height: 1.4;"
+    style += " font-family: inherit; color: #555; font-size: 0.92em;"
+    return f'<pre style="{style}">{html.escape(text)}</pre>'
+
+
+def _status_html(text: str, colour: str = "#555", size: str = "0.85em") -> str:
+    style = f"color: {colour}; font-size: {size}; white-space: pre-wrap; line-height: 1.4; margin: 0.2em 0;"
+    return f'<div style="{style}">{html.escape(text)}</div>'
