@@ -403,7 +403,7 @@ def test_history_from_azure_ai_inference_messages_drops_null_fields():
 
     # As the model inference route returns it: tool_calls and reasoning_content are null on the wire.
     answer = ChatResponseMessage(
-        {"role": "assistant", "content": "<think>\nhm\n</think>\n\nHello!", "tool_calls": None, "reasoning_content": None}
+        {"role": "assistant", "content": "<think>\nhm\n</think>\n\nHi!", "tool_calls": None, "reasoning_content": None}
     )
     history = history_without_reasoning([UserMessage(content="Hi"), answer])
-    assert history == [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
+    assert history == [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hi!"}]
