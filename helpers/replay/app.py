@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -32,6 +32,7 @@ from .recordings import Miss, Recording, RecordingLibrary
 from .wire import INFERENCE_FAMILIES, PROVIDER_MODEL, Completion, sse_frame
 
 MAX_BODY_BYTES = 1_000_000
+MAX_JSON_DEPTH = 32  # a chat request nests 5 deep; far deeper is an attack or a bug, never a prompt
 MODEL_INFO = {
     # Transcribed from seed 000's printed output; the live service spells the type "chat-completion"
     # (wire-format reference §1.2), and the SDK accepts both.
@@ -112,21 +113,47 @@ async def read_json_body(request: Request) -> dict[str, Any]:
         raise RequestRejected(
             errors.azure_error(415, "UnsupportedMediaType", f"Content-Type must be application/json, got {content_type!r}.")
         )
+    too_large = RequestRejected(
+        errors.azure_error(413, "RequestEntityTooLarge", f"The body exceeds {MAX_BODY_BYTES} bytes.")
+    )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise RequestRejected(errors.azure_error(413, "RequestEntityTooLarge", f"The body exceeds {MAX_BODY_BYTES} bytes."))
+        raise too_large
     raw = bytearray()
-    async for piece in request.stream():
-        raw += piece
-        if len(raw) > MAX_BODY_BYTES:
-            raise RequestRejected(errors.azure_error(413, "RequestEntityTooLarge", f"The body exceeds {MAX_BODY_BYTES} bytes."))
+    try:
+        async for piece in request.stream():
+            raw += piece
+            if len(raw) > MAX_BODY_BYTES:
+                raise too_large
+    except ClientDisconnect as gone:
+        # The client hung up mid-body; nobody will read this answer, but the request ends quietly.
+        raise RequestRejected(errors.bad_request("The request body ended before it was complete.")) from gone
+    too_deep = RequestRejected(errors.bad_request(f"The request body nests deeper than {MAX_JSON_DEPTH} levels."))
     try:
         body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except RecursionError as error:
+        raise too_deep from error
+    except ValueError as error:  # not JSON, not UTF-8, or a number too long to convert
         raise RequestRejected(errors.bad_request(f"The request body is not valid JSON: {error}.")) from error
     if not isinstance(body, dict):
         raise RequestRejected(errors.bad_request("The request body must be a JSON object."))
+    if nests_deeper_than(body, MAX_JSON_DEPTH):
+        raise too_deep
     return body
+
+
+def nests_deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` has more than ``limit`` levels of arrays and objects (checked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def check_messages(body: dict[str, Any]) -> None:
@@ -141,8 +168,21 @@ def check_messages(body: dict[str, Any]) -> None:
         content = message.get("content")
         if content is not None and not isinstance(content, (str, list)):
             raise RequestRejected(errors.bad_request(f"messages[{index}].content must be a string or an array.", param=f"messages[{index}]"))
+        if isinstance(content, list) and not all(_is_text_part(part) for part in content):
+            raise RequestRejected(
+                errors.bad_request(
+                    f"messages[{index}].content parts must be objects such as {{'type': 'text', 'text': '...'}}.",
+                    param=f"messages[{index}]",
+                )
+            )
     if not isinstance(body.get("stream", False), bool):
         raise RequestRejected(errors.bad_request("'stream' must be a boolean.", param="stream"))
+    if not isinstance(body.get("stream_options") or {}, dict):
+        raise RequestRejected(errors.bad_request("'stream_options' must be an object.", param="stream_options"))
+
+
+def _is_text_part(part: Any) -> bool:
+    return isinstance(part, dict) and isinstance(part.get("text", ""), str)
 
 
 def check_deployment(name: Any, config: ReplayConfig) -> None:
@@ -197,7 +237,9 @@ def chat_endpoint(family: str):
                 check_deployment(request.path_params["deployment"], config)
             elif family == "provider":
                 if body.get("model") != PROVIDER_MODEL:
-                    return errors.azure_error(404, "model_not_found", f"Model {body.get('model')!r} is not available; this endpoint serves {PROVIDER_MODEL!r}.")
+                    model = repr(body.get("model"))[:80]
+                    message = f"Model {model} is not available; this endpoint serves {PROVIDER_MODEL!r}."
+                    return errors.azure_error(404, "model_not_found", message)
             elif family in ("v1", "inference"):
                 if "model" not in body:
                     return errors.bad_request("'model' is required: pass your deployment name, e.g. model='DeepSeek-R1'.", param="model")

@@ -9,11 +9,20 @@ Two shapes exist for DeepSeek-R1 (see the wire-format reference, section 6):
 
 The OpenAI-compatible provider route (``/v1/openai/chat/completions``, seed 004) answers in the first shape
 and adds ``estimated_cost`` to its usage.
+
+Content filter annotations (wire-format reference §4) appear on the Azure OpenAI routes only: the response (or the
+first, empty-choices stream chunk) carries ``prompt_filter_results``, each choice (and each streamed text chunk)
+``content_filter_results``. A completion the filter cut (``finish_reason: "content_filter"``, §5.2) has no content
+when not streamed; streamed, the text that passed arrives and the last chunk says ``content_filter`` and carries
+the annotations that stopped it. Whether the reasoning of a cut completion survives is not documented; here
+nothing generated is returned when not streamed.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -67,12 +76,17 @@ class Completion:
         self.created: int = response.get("created", DEFAULT_CREATED)
         self.thinking_complete = self.finish_reason != "length" or bool(response.get("thinking_complete", False))
         self.drop_after: int | None = response.get("drop_after_chunks")
+        self.cut_by_filter = self.finish_reason == "content_filter"
+        self.annotations: dict[str, Any] = response.get("content_filter_results", SAFE_ANNOTATIONS)
+        self.prompt_annotations: dict[str, Any] = response.get("prompt_filter_results", SAFE_PROMPT_ANNOTATIONS)
 
     def model_for(self, family: str) -> str:
         return PROVIDER_MODEL if family == "provider" else self._model
 
     # -- non-streaming -------------------------------------------------------------------------------
     def content_for(self, family: str) -> str | None:
+        if self.cut_by_filter:
+            return None
         if family in OPENAI_FAMILIES:
             return self.answer
         text = think_block(self.reasoning, self.answer, self.thinking_complete)
@@ -90,12 +104,10 @@ class Completion:
             "usage": self.usage_for(family),
         }
         if family in OPENAI_FAMILIES:
-            message["reasoning_content"] = self.reasoning
-            choice["content_filter_results"] = self.data.get("content_filter_results", SAFE_ANNOTATIONS)
+            message["reasoning_content"] = None if self.cut_by_filter else self.reasoning
+            choice["content_filter_results"] = self.annotations
             choice["logprobs"] = None
-            body["prompt_filter_results"] = [
-                {"prompt_index": 0, "content_filter_results": self.data.get("prompt_filter_results", SAFE_PROMPT_ANNOTATIONS)}
-            ]
+            body["prompt_filter_results"] = [{"prompt_index": 0, "content_filter_results": self.prompt_annotations}]
         else:
             message["reasoning_content"] = None
         return body
@@ -125,20 +137,35 @@ class Completion:
         return [Chunk(kind, text, first_ms if i == 0 else gap_ms) for i, (kind, text) in enumerate(pieces)]
 
     def events(self, family: str, include_usage: bool) -> Iterator[tuple[float, str]]:
-        """``(pause in ms, SSE data payload)`` pairs, ending with ``[DONE]``."""
+        """``(pause in ms, SSE data payload)`` pairs, ending with ``[DONE]``.
+
+        A recording's stream is the same every time, so it is rendered once per route family and kept: a
+        workshop room sending the same request at once then costs one rendering, not one per learner.
+        """
+        if self.drop_after is not None:  # a stream cut on purpose stops mid-way: render it each time
+            yield from self._render(family, include_usage)
+            return
+        yield from _rendered(self, family, include_usage)
+
+    def _render(self, family: str, include_usage: bool) -> Iterator[tuple[float, str]]:
         model = self.model_for(family)
         envelope = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": model}
 
-        def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        openai_route = family in OPENAI_FAMILIES
+        # Text that reached the client passed the filter; the chunk that ends a cut stream says what stopped it.
+        passed = SAFE_ANNOTATIONS if self.cut_by_filter else self.annotations
+        final_annotations = self.annotations if self.cut_by_filter else {}
+
+        def chunk(delta: dict[str, Any], finish: str | None = None, annotations: dict | None = None, **extra: Any):
             choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+            if openai_route:
+                choice["content_filter_results"] = annotations or {}
             return _dumps({**envelope, "choices": [choice], **extra})
 
-        openai_route = family in OPENAI_FAMILIES
         if openai_route:
-            prompt_results = self.data.get("prompt_filter_results", SAFE_PROMPT_ANNOTATIONS)
             yield 0.0, _dumps(
                 {"choices": [], "created": 0, "id": "", "model": "", "object": "",
-                 "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": prompt_results}]}
+                 "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": self.prompt_annotations}]}
             )
         yield 0.0, chunk({"role": "assistant", "content": "", "reasoning_content": "" if openai_route else None})
         for index, piece in enumerate(self.chunks(family)):
@@ -150,15 +177,39 @@ class Completion:
                 delta = {"content": piece.text, "reasoning_content": ""}
             else:
                 delta = {"content": piece.text, "reasoning_content": None}
-            yield piece.gap_ms, chunk(delta)
+            yield piece.gap_ms, chunk(delta, annotations=passed)
+        if self.drop_after is not None:  # the recording holds only what arrived before the cut
+            raise StreamDropped(self.drop_after)
         usage = self.usage_for(family)
         last_delta = {"content": "", "reasoning_content": "" if openai_route else None}
         if openai_route and not include_usage:
-            yield 0.0, chunk(last_delta, self.finish_reason, usage=usage)
+            yield 0.0, chunk(last_delta, self.finish_reason, final_annotations, usage=usage)
         else:
-            yield 0.0, chunk(last_delta, self.finish_reason, usage=None)
+            yield 0.0, chunk(last_delta, self.finish_reason, final_annotations, usage=None)
             yield 0.0, _dumps({"choices": [], "id": self.id, "model": model, "usage": usage})
         yield 0.0, "[DONE]"
+
+
+_RENDERED_KEPT = 256
+_rendered_streams: OrderedDict[tuple[int, str, bool], tuple[dict[str, Any], list[tuple[float, str]]]] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+def _rendered(completion: Completion, family: str, include_usage: bool) -> list[tuple[float, str]]:
+    """The rendered events of ``completion``, from the cache of the most recently used streams."""
+    key = (id(completion.data), family, include_usage)
+    with _rendered_lock:
+        kept = _rendered_streams.get(key)
+        # The cache holds the response dict itself, so its id cannot be reused by another dict meanwhile.
+        if kept is not None and kept[0] is completion.data:
+            _rendered_streams.move_to_end(key)
+            return kept[1]
+    events = list(completion._render(family, include_usage))
+    with _rendered_lock:
+        _rendered_streams[key] = (completion.data, events)
+        while len(_rendered_streams) > _RENDERED_KEPT:
+            _rendered_streams.popitem(last=False)
+    return events
 
 
 class StreamDropped(Exception):
