@@ -1,8 +1,9 @@
 """Command line for the recorded endpoint.
 
-python -m helpers.replay serve [--host H] [--port P] [--api-key K] [--timing none|recorded|scaled:F] [--tls]
-python -m helpers.replay list
-python -m helpers.replay check [--fix]
+    python -m helpers.replay serve [--host H] [--port P] [--api-key K] [--timing none|recorded|scaled:F] [--tls]
+    python -m helpers.replay list
+    python -m helpers.replay check [--fix]
+    python -m helpers.replay record [--out DIR] [--prefix P] [--port N] [--tls] [-- COMMAND ...]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shlex
 import sys
 
 from . import environment_for
+from .recorder import add_record_command
 from .recordings import RecordingLibrary
 from .server import DEFAULT_API_KEY, LOOPBACK, ReplayServer
 
@@ -39,6 +41,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.host not in LOOPBACK:
         print(f"Listening beyond loopback on {args.host}: every request must carry the key given with --api-key.")
     print("Export these to point the course, or the seeds' own code, at it:\n")
+    if args.host not in LOOPBACK:
+        print("# On the learners' machines, replace 127.0.0.1 with this machine's address.")
     for name, value in environment_for(server).items():
         if args.api_key and value == args.api_key:
             print(f"export {name}='<the --api-key value>'")  # a chosen key is not echoed to the terminal
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     check_parser = commands.add_parser("check", help="check recorded usage against the DeepSeek-R1 tokenizer")
     check_parser.add_argument("--fix", action="store_true", help="rewrite the usage of authored recordings")
     check_parser.set_defaults(run=check_recordings)
+    add_record_command(commands)
     args = parser.parse_args(argv)
     return args.run(args)
 

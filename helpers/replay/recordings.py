@@ -172,6 +172,8 @@ class RecordingLibrary:
         self._by_key: dict[str, list[Recording]] = {}
         for recording in recordings:
             self._by_key.setdefault(self._key(recording.messages, recording.params), []).append(recording)
+        for bucket in self._by_key.values():  # a live recording of a request answers before an authored one
+            bucket.sort(key=lambda recording: recording.provenance["kind"] != "recorded")
 
     @classmethod
     def from_directory(cls, directory: Path = RECORDINGS_DIR) -> RecordingLibrary:

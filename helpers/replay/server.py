@@ -94,7 +94,7 @@ class ReplayServer:
         self.host = host
         self.port = port or free_port(host)
         self.api_key = api_key
-        self.config = build_config(api_key, timing, recordings_dir)
+        self.config = build_config(api_key, timing, Path(recordings_dir))
         self.app = create_app(self.config, _management_routes(api_key))
         self.certificates: Certificates | None = None
         if tls:
