@@ -111,7 +111,9 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type:
         raise RequestRejected(
-            errors.azure_error(415, "UnsupportedMediaType", f"Content-Type must be application/json, got {content_type!r}.")
+            errors.azure_error(
+                415, "UnsupportedMediaType", f"Content-Type must be application/json, got {content_type!r}."
+            )
         )
     too_large = RequestRejected(
         errors.azure_error(413, "RequestEntityTooLarge", f"The body exceeds {MAX_BODY_BYTES} bytes.")
@@ -159,15 +161,29 @@ def nests_deeper_than(value: Any, limit: int) -> bool:
 def check_messages(body: dict[str, Any]) -> None:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise RequestRejected(errors.bad_request("'messages' is a required property and must be a non-empty array.", param="messages"))
+        raise RequestRejected(
+            errors.bad_request("'messages' is a required property and must be a non-empty array.", param="messages")
+        )
     for index, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ("system", "developer", "user", "assistant", "tool"):
+        if not isinstance(message, dict) or message.get("role") not in (
+            "system",
+            "developer",
+            "user",
+            "assistant",
+            "tool",
+        ):
             raise RequestRejected(
-                errors.bad_request(f"messages[{index}] needs a 'role' of system, user or assistant.", param=f"messages[{index}]")
+                errors.bad_request(
+                    f"messages[{index}] needs a 'role' of system, user or assistant.", param=f"messages[{index}]"
+                )
             )
         content = message.get("content")
         if content is not None and not isinstance(content, (str, list)):
-            raise RequestRejected(errors.bad_request(f"messages[{index}].content must be a string or an array.", param=f"messages[{index}]"))
+            raise RequestRejected(
+                errors.bad_request(
+                    f"messages[{index}].content must be a string or an array.", param=f"messages[{index}]"
+                )
+            )
         if isinstance(content, list) and not all(_is_text_part(part) for part in content):
             raise RequestRejected(
                 errors.bad_request(
@@ -202,7 +218,9 @@ def miss_response(miss: Miss) -> JSONResponse:
     )
 
 
-async def stream_events(completion: Completion, family: str, include_usage: bool, timing: Timing) -> AsyncIterator[bytes]:
+async def stream_events(
+    completion: Completion, family: str, include_usage: bool, timing: Timing
+) -> AsyncIterator[bytes]:
     for pause_ms, data in completion.events(family, include_usage):
         if pause_ms and timing.factor:
             await asyncio.sleep(pause_ms * timing.factor / 1000)
@@ -242,7 +260,9 @@ def chat_endpoint(family: str):
                     return errors.azure_error(404, "model_not_found", message)
             elif family in ("v1", "inference"):
                 if "model" not in body:
-                    return errors.bad_request("'model' is required: pass your deployment name, e.g. model='DeepSeek-R1'.", param="model")
+                    return errors.bad_request(
+                        "'model' is required: pass your deployment name, e.g. model='DeepSeek-R1'.", param="model"
+                    )
                 check_deployment(body["model"], config)
             match = config.library.find(family, body, bool(body.get("stream")))
         except RequestRejected as rejected:

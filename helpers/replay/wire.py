@@ -133,7 +133,9 @@ class Completion:
             pieces = [("reasoning", p) for p in token_pieces(self.reasoning or "")]
             pieces += [("answer", p) for p in token_pieces(self.answer or "")]
         else:
-            pieces = [("content", p) for p in token_pieces(think_block(self.reasoning, self.answer, self.thinking_complete))]
+            pieces = [
+                ("content", p) for p in token_pieces(think_block(self.reasoning, self.answer, self.thinking_complete))
+            ]
         return [Chunk(kind, text, first_ms if i == 0 else gap_ms) for i, (kind, text) in enumerate(pieces)]
 
     def events(self, family: str, include_usage: bool) -> Iterator[tuple[float, str]]:
@@ -163,9 +165,20 @@ class Completion:
             return _dumps({**envelope, "choices": [choice], **extra})
 
         if openai_route:
-            yield 0.0, _dumps(
-                {"choices": [], "created": 0, "id": "", "model": "", "object": "",
-                 "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": self.prompt_annotations}]}
+            yield (
+                0.0,
+                _dumps(
+                    {
+                        "choices": [],
+                        "created": 0,
+                        "id": "",
+                        "model": "",
+                        "object": "",
+                        "prompt_filter_results": [
+                            {"prompt_index": 0, "content_filter_results": self.prompt_annotations}
+                        ],
+                    }
+                ),
             )
         yield 0.0, chunk({"role": "assistant", "content": "", "reasoning_content": "" if openai_route else None})
         for index, piece in enumerate(self.chunks(family)):
