@@ -15,7 +15,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 lab: $(STAMP)  ## open the course in JupyterLab (recorded mode unless .env says otherwise)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
 
 test: $(STAMP)  ## unit tests, then every notebook under nbval against the recorded endpoint
 	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests $(NBVAL) $(NOTEBOOKS)
