@@ -30,6 +30,7 @@ regen: $(STAMP)  ## re-execute every notebook against the recordings and store t
 	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 \
 		--ExecutePreprocessor.store_widget_state=False --NotebookClient.coalesce_streams=True $(or $(NB),$(NOTEBOOKS))
+	$(BIN)/python tests/tidy_notebooks.py $(or $(NB),$(NOTEBOOKS))
 
 # Lessons `make record` runs live: 01, 02 and 10 create and delete Azure resources, so never those.
 RECORD_NOTEBOOKS := $(filter-out notebooks/01_% notebooks/02_% notebooks/10_%,$(NOTEBOOKS))
