@@ -1,4 +1,4 @@
-# Every target bootstraps .venv itself, so a fresh clone needs only Python 3.10+ and make.
+# Every target bootstraps .venv itself, so a fresh clone needs only Python 3.11 and make.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
 from helpers.replay import ReplayServer, environment_for
+
+if sys.__stdin__ is None:
+    # Started with standard input closed, as CI runners may do. pytest's stand-in for stdin then fails when
+    # IPython (imported by ipywidgets) asks it for an encoding; an empty stdin is what the tests expect anyway.
+    sys.__stdin__ = open(os.devnull)  # noqa: SIM115 - lives as long as the test process
 
 
 @pytest.fixture(scope="session")

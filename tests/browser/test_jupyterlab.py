@@ -15,10 +15,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from helpers.replay.recordings import RecordingLibrary
 
-pytestmark = pytest.mark.browser
+# Starting JupyterLab and running a lesson takes longer than the suite's per-test limit allows.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 RUN_TIMEOUT_MS = 240_000
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -31,6 +33,15 @@ ALL_CELLS_RAN = """() => {
   const cells = panel.content.widgets.filter(cell => cell.model.type === 'code');
   return kernel && kernel.status === 'idle' && cells.every(cell => cell.model.executionCount !== null
       && !cell.promptNode.textContent.includes('*'));
+}"""
+
+# What the page shows of the kernel and of each code cell's prompt, for a run that did not finish.
+CELL_STATES = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const prompts = panel.content.widgets.filter(cell => cell.model.type === 'code')
+      .map((cell, index) => `${index}:${cell.promptNode.textContent.trim()}`);
+  return {kernel: kernel ? kernel.status : null, unfinished: prompts.filter(p => !/\\[\\d+\\]/.test(p))};
 }"""
 
 # Error outputs per cell, and whether the cell is tagged to raise on purpose.
@@ -83,9 +94,15 @@ def run_all_cells(page, base: str, token: str, notebook: str) -> None:
       await panel.context.ready;
       await panel.sessionContext.ready;
       await app.commands.execute('notebook:clear-all-cell-outputs');
-      await app.commands.execute('notebook:run-all-cells');
+      // Not awaited: the promise settles only when every cell has finished, and a cell the kernel never
+      // reports as done would hold it forever. The bounded wait below watches the cells instead.
+      app.commands.execute('notebook:run-all-cells');
     }""")
-    page.wait_for_function(ALL_CELLS_RAN, timeout=RUN_TIMEOUT_MS, polling=500)
+    try:
+        page.wait_for_function(ALL_CELLS_RAN, timeout=RUN_TIMEOUT_MS, polling=500)
+    except PlaywrightTimeoutError:
+        state = page.evaluate(CELL_STATES)
+        pytest.fail(f"{notebook}: the cells did not all finish within {RUN_TIMEOUT_MS // 1000} s: {state}")
 
 
 def check_page(page, name: str) -> None:
