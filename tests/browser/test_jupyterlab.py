@@ -4,7 +4,8 @@ JupyterLab (started by ``conftest.py`` on loopback, kernel in recorded mode) ope
 clears the stored outputs, runs all cells through JupyterLab's own "Run All" command, waits for the kernel
 to finish, and then checks what is on the page: the reasoning panel (an ipywidgets Accordion) rendered,
 the recorded answer's text is visible, and no cell shows an error it was not meant to raise. A screenshot
-of the panel goes to ``tests/browser/screenshots/`` (git-ignored).
+of the panel goes to ``tests/browser/screenshots/`` (git-ignored). A last test drives lesson 09's chat app
+as a learner does: types a question, presses Enter, asks a follow-up with the Send button.
 """
 
 from __future__ import annotations
@@ -177,3 +178,51 @@ def test_a_streamed_answer_renders_in_the_live_view(lab, page):
     nbformat.write(notebook, notebooks / "browser_smoke.ipynb")
     run_all_cells(page, base, token, "browser_smoke.ipynb")
     check_page(page, "live_view")
+
+
+def test_the_chat_app_answers_what_a_learner_types(lab, page):
+    """Lesson 09's chat app driven as a learner drives it: type, press Enter, then a follow-up with Send."""
+    base, token, notebooks = lab
+    notebook = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    })
+    notebook.cells = [
+        nbformat.v4.new_code_cell("import helpers\nsettings = helpers.setup()"),
+        nbformat.v4.new_code_cell(
+            "from helpers.chat_app import ChatApp\n"
+            "from helpers.clients import async_azure_openai_client\n\n"
+            "app = ChatApp(async_azure_openai_client(), model=settings.deployment,"
+            " stream_options={'include_usage': True})\n"
+            "app"
+        ),
+    ]
+    nbformat.write(notebook, notebooks / "chat_smoke.ipynb")
+    run_all_cells(page, base, token, "chat_smoke.ipynb")
+
+    box = page.locator(".jp-OutputArea-output .widget-text input").first
+    answers = page.locator(".jp-OutputArea-output .widget-accordion")
+    box.fill("Who painted the Mona Lisa?")
+    box.press("Enter")
+    answers.nth(0).wait_for(timeout=30_000)
+    # The answer, not the folded thoughts, which mention the painter too.
+    page.get_by_text("Leonardo da Vinci").filter(visible=True).first.wait_for(timeout=30_000)
+
+    box.fill("What else did he paint?")  # the recorded second turn: sent with the first answer, no reasoning
+    page.locator(".jp-OutputArea-output button", has_text="Send").first.click()
+    answers.nth(1).wait_for(timeout=30_000)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.jp-OutputArea-output .widget-html')]
+                 .filter(node => node.textContent.startsWith('You:')).length === 2""",
+        timeout=30_000,
+    )
+    second_turn = answers.nth(1).locator("xpath=..")
+    openings = recorded_openings("answer")
+    for _ in range(60):  # the answer streams in: wait for its recorded opening words, 30 s at most
+        if shows_one_of(openings, second_turn.inner_text()):
+            break
+        page.wait_for_timeout(500)
+    assert shows_one_of(openings, second_turn.inner_text()), second_turn.inner_text()[:300]
+    assert page.locator(".jp-OutputArea-output .widget-html", has_text="Error:").count() == 0
+    assert box.input_value() == "", "the text box is cleared for the next question"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "chat_app.png"))
