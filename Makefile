@@ -53,7 +53,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check helpers tests bench
 
 lock: $(STAMP)
-	{ echo "# The pinned, tested set for the course (Python 3.11). Regenerate with: make lock"; echo "-e ."; \
+	{ echo "# The pinned, tested set for the course (Python 3.11). Regenerate with: make lock"; echo "-e .[dev]"; \
 	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.txt
 
 clean:
