@@ -141,6 +141,18 @@ def check_page(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
+def write_recorded_notebook(path: Path, code: str) -> None:
+    """A two-cell notebook: the recorded endpoint's `helpers.setup()`, then `code`."""
+    notebook = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    })
+    notebook.cells = [
+        nbformat.v4.new_code_cell("import helpers\nsettings = helpers.setup()"),
+        nbformat.v4.new_code_cell(code),
+    ]
+    nbformat.write(notebook, path)
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -160,22 +172,16 @@ def test_lesson_06_streams_into_the_reasoning_panel(lab, page):
 def test_a_streamed_answer_renders_in_the_live_view(lab, page):
     """The same machinery on a two-cell notebook: recorded endpoint, openai stream, helpers.streaming.LiveView."""
     base, token, notebooks = lab
-    notebook = nbformat.v4.new_notebook(metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-    })
-    notebook.cells = [
-        nbformat.v4.new_code_cell("import helpers\nsettings = helpers.setup()"),
-        nbformat.v4.new_code_cell(
-            "from helpers.clients import openai_client\n"
-            "from helpers.streaming import LiveView, consume\n\n"
-            "messages = [{'role': 'system', 'content': 'You are a helpful assistant.'},\n"
-            "            {'role': 'user', 'content': 'How many languages are in the world?'}]\n"
-            "stream = openai_client().chat.completions.create(model=settings.deployment, messages=messages,\n"
-            "    temperature=0, top_p=1, max_tokens=2048, stream=True)\n"
-            "result = consume(stream, view=LiveView())"
-        ),
-    ]
-    nbformat.write(notebook, notebooks / "browser_smoke.ipynb")
+    write_recorded_notebook(
+        notebooks / "browser_smoke.ipynb",
+        "from helpers.clients import openai_client\n"
+        "from helpers.streaming import LiveView, consume\n\n"
+        "messages = [{'role': 'system', 'content': 'You are a helpful assistant.'},\n"
+        "            {'role': 'user', 'content': 'How many languages are in the world?'}]\n"
+        "stream = openai_client().chat.completions.create(model=settings.deployment, messages=messages,\n"
+        "    temperature=0, top_p=1, max_tokens=2048, stream=True)\n"
+        "result = consume(stream, view=LiveView())",
+    )
     run_all_cells(page, base, token, "browser_smoke.ipynb")
     check_page(page, "live_view")
 
@@ -183,20 +189,14 @@ def test_a_streamed_answer_renders_in_the_live_view(lab, page):
 def test_the_chat_app_answers_what_a_learner_types(lab, page):
     """Lesson 09's chat app driven as a learner drives it: type, press Enter, then a follow-up with Send."""
     base, token, notebooks = lab
-    notebook = nbformat.v4.new_notebook(metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-    })
-    notebook.cells = [
-        nbformat.v4.new_code_cell("import helpers\nsettings = helpers.setup()"),
-        nbformat.v4.new_code_cell(
-            "from helpers.chat_app import ChatApp\n"
-            "from helpers.clients import async_azure_openai_client\n\n"
-            "app = ChatApp(async_azure_openai_client(), model=settings.deployment,"
-            " stream_options={'include_usage': True})\n"
-            "app"
-        ),
-    ]
-    nbformat.write(notebook, notebooks / "chat_smoke.ipynb")
+    write_recorded_notebook(
+        notebooks / "chat_smoke.ipynb",
+        "from helpers.chat_app import ChatApp\n"
+        "from helpers.clients import async_azure_openai_client\n\n"
+        "app = ChatApp(async_azure_openai_client(), model=settings.deployment,"
+        " stream_options={'include_usage': True})\n"
+        "app",
+    )
     run_all_cells(page, base, token, "chat_smoke.ipynb")
 
     box = page.locator(".jp-OutputArea-output .widget-text input").first
