@@ -36,7 +36,7 @@ regen: $(STAMP)  ## re-execute every notebook against the recordings and store t
 RECORD_NOTEBOOKS := $(filter-out notebooks/01_% notebooks/02_% notebooks/10_%,$(NOTEBOOKS))
 
 record: $(STAMP)  ## record the lessons' live answers into build/recordings/ (uses .env; bills the deployment)
-	$(BIN)/python -m helpers.replay record $(ARGS) -- $(BIN)/jupyter nbconvert --to notebook --execute \
+	$(BIN)/python -m recorded_endpoint record $(ARGS) -- $(BIN)/jupyter nbconvert --to notebook --execute \
 		--output-dir build/record --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=600 \
 		--ExecutePreprocessor.store_widget_state=False --allow-errors $(or $(NB),$(RECORD_NOTEBOOKS))
 
@@ -44,7 +44,7 @@ browser: $(STAMP)  ## JupyterLab in headless Chromium runs lesson 06 (needs /usr
 	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests/browser
 
 serve: $(STAMP)  ## a recorded endpoint for a workshop room: make serve ARGS="--host 0.0.0.0 --api-key ..."
-	$(BIN)/python -m helpers.replay serve $(ARGS)
+	$(BIN)/python -m recorded_endpoint serve $(ARGS)
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -2,7 +2,7 @@
 
 Two servers run as subprocesses on 127.0.0.1, each on uvicorn:
 
-* the recorded endpoint, exactly as an instructor starts it: ``python -m helpers.replay serve --timing none``;
+* the recorded endpoint, exactly as an instructor starts it: ``python -m recorded_endpoint serve --timing none``;
 * a bare Starlette SSE endpoint (this file with ``--serve-baseline``): one route, no auth, no parsing, no
   matching, streaming the recorded endpoint's own SSE bytes for the same request, captured once, one event
   per write, as the recorded endpoint writes them.
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     replay_port, base_port = free_port(), free_port()
-    serve = [sys.executable, "-m", "helpers.replay", "serve", "--port", str(replay_port), "--timing", "none"]
+    serve = [sys.executable, "-m", "recorded_endpoint", "serve", "--port", str(replay_port), "--timing", "none"]
     servers = {RECORDED: (start(serve, replay_port), f"http://127.0.0.1:{replay_port}{PATH}")}
     with tempfile.TemporaryDirectory() as scratch:
         try:

@@ -21,8 +21,8 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from helpers.replay import ReplayServer
-from helpers.replay.server import free_port
+from recorded_endpoint import ReplayServer
+from recorded_endpoint.server import free_port
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},

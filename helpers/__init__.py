@@ -38,7 +38,7 @@ def setup(timing: str | None = None, quiet: bool = False) -> Settings:
     settings = load_settings()
     if settings.mode == "recorded":
         if _server is None:
-            from .replay import environment_for, start
+            from recorded_endpoint import environment_for, start
 
             _server = start(timing=timing or read_environment().get("REPLAY_TIMING") or "recorded")
             os.environ.update(environment_for(_server, settings.deployment))

@@ -12,8 +12,9 @@ from typing import Any
 from azure.core.credentials import AzureKeyCredential, TokenCredential
 from openai import AsyncAzureOpenAI, AsyncOpenAI, AzureOpenAI, OpenAI
 
-from .replay.identity import COGNITIVE_SCOPE, AsyncRecordedCredential, RecordedCredential
 from .settings import Settings, SettingsError, load_settings
+
+COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 
 
 def credential(settings: Settings | None = None, has_role: bool = True) -> TokenCredential:
@@ -23,6 +24,8 @@ def credential(settings: Settings | None = None, has_role: bool = True) -> Token
     """
     settings = settings or load_settings()
     if settings.mode == "recorded":
+        from recorded_endpoint.identity import RecordedCredential
+
         return RecordedCredential(has_role=has_role)
     from azure.identity import DefaultAzureCredential
 
@@ -34,6 +37,8 @@ def async_credential(settings: Settings | None = None) -> Any:
     """The async flavour of :func:`credential`, for async clients of azure-core based SDKs."""
     settings = settings or load_settings()
     if settings.mode == "recorded":
+        from recorded_endpoint.identity import AsyncRecordedCredential
+
         return AsyncRecordedCredential()
     from azure.identity.aio import DefaultAzureCredential
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from helpers.replay import ReplayServer, environment_for
+from recorded_endpoint import ReplayServer, environment_for
 
 if sys.__stdin__ is None:
     # Started with standard input closed, as CI runners may do. pytest's stand-in for stdin then fails when

@@ -27,7 +27,7 @@ from helpers.costs import (
     split_completion_tokens,
     workshop_estimate,
 )
-from helpers.replay import ReplayServer
+from recorded_endpoint import ReplayServer
 from helpers.tokens import count_prompt_tokens, count_tokens
 
 QUESTION = [{"role": "user", "content": "How many languages are in the world?"}]

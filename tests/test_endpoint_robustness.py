@@ -25,11 +25,11 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.replay import ReplayServer
-from helpers.replay.__main__ import main as replay_cli
-from helpers.replay.app import MAX_BODY_BYTES
-from helpers.replay.identity import COGNITIVE_SCOPE, RecordedCredential
-from helpers.replay.server import free_port
+from recorded_endpoint import ReplayServer
+from recorded_endpoint.__main__ import main as replay_cli
+from recorded_endpoint.app import MAX_BODY_BYTES
+from recorded_endpoint.identity import COGNITIVE_SCOPE, RecordedCredential
+from recorded_endpoint.server import free_port
 
 CHAT_PATHS = {
     "v1": "/openai/v1/chat/completions",
@@ -467,7 +467,7 @@ def test_beyond_loopback_with_a_key_says_so_and_requires_it():
     command = [
         sys.executable,
         "-m",
-        "helpers.replay",
+        "recorded_endpoint",
         "serve",
         "--host",
         "0.0.0.0",

@@ -27,7 +27,7 @@ def test_every_variable_the_code_reads_is_documented():
 
 
 def test_the_sample_documents_nothing_the_code_ignores():
-    exported_by_replay = set(re.findall(r'"([A-Z_]{6,})":', (ROOT / "helpers/replay/__init__.py").read_text()))
+    exported_by_replay = set(re.findall(r'"([A-Z_]{6,})":', (ROOT / "recorded_endpoint/__init__.py").read_text()))
     assert variables_in_sample() - variables_read_by_code() - exported_by_replay == set()
 
 

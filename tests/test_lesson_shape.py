@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.replay import DEFAULT_API_KEY, RECORDED_SUBSCRIPTION_ID
+from recorded_endpoint import DEFAULT_API_KEY, RECORDED_SUBSCRIPTION_ID
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 LESSONS = sorted(path.name for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))

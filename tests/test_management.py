@@ -31,8 +31,8 @@ from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Depl
 from starlette.applications import Starlette
 
 from helpers import provisioning
-from helpers.replay.identity import RecordedCredential
-from helpers.replay.management import RECORDED_API_KEYS, ManagementPlane
+from recorded_endpoint.identity import RecordedCredential
+from recorded_endpoint.management import RECORDED_API_KEYS, ManagementPlane
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
 RG = "rg-deepseek"

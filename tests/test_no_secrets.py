@@ -23,7 +23,7 @@ SECRET_SHAPES = {
 }
 SHIPPED = [
     *ROOT.glob("notebooks/*.ipynb"),
-    *ROOT.glob("helpers/replay/recordings/*.json"),
+    *ROOT.glob("recorded_endpoint/recordings/*.json"),
     *ROOT.glob("docs/**/*.md"),
     *ROOT.glob("*.md"),
     ROOT / ".env.sample",
@@ -72,7 +72,7 @@ def test_the_scanner_catches_real_looking_secrets(sample):
 
 
 def test_the_scanner_lets_the_public_recorded_key_through():
-    from helpers.replay import DEFAULT_API_KEY
+    from recorded_endpoint import DEFAULT_API_KEY
 
     assert (
         find_secrets(f"api-key: {DEFAULT_API_KEY}\nAuthorization: Bearer recorded-entra:cognitiveservices.azure.com")

@@ -12,8 +12,8 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from test_management import ACCOUNT, PRINCIPAL, RG, SUB, ArmServer, serve_plane
 
 from helpers import provisioning as p
-from helpers.replay.identity import RecordedCredential
-from helpers.replay.management import RECORDED_API_KEYS, ManagementPlane
+from recorded_endpoint.identity import RecordedCredential
+from recorded_endpoint.management import RECORDED_API_KEYS, ManagementPlane
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from helpers.replay import ReplayServer
-from helpers.replay.recorder import (
+from recorded_endpoint import ReplayServer
+from recorded_endpoint.recorder import (
     RecordingProxy,
     RecordingWriter,
     Redactor,
@@ -41,9 +41,9 @@ from helpers.replay.recorder import (
     find_secret_like,
     split_think,
 )
-from helpers.replay.recordings import RECORDINGS_DIR, RecordingLibrary
-from helpers.replay.server import free_port
-from helpers.replay.wire import think_block
+from recorded_endpoint.recordings import RECORDINGS_DIR, RecordingLibrary
+from recorded_endpoint.server import free_port
+from recorded_endpoint.wire import think_block
 
 # --- the secrets the fake upstream leaks ------------------------------------------------------------
 UPSTREAM_KEY = "0123456789abcdef0123456789abcdef"  # a 32-hex Azure key
@@ -632,7 +632,7 @@ def test_a_learned_host_is_replaced_in_answers_and_refused_in_prompts(tmp_path):
     redactor = Redactor()
     redactor.learn_host("https://contoso-llm.example.net")
     writer = RecordingWriter(tmp_path, redactor, report=lambda _: None)
-    from helpers.replay.recorder import completion_from_body
+    from recorded_endpoint.recorder import completion_from_body
 
     answer = completion_from_body(
         {"choices": [{"message": {"content": "Ask contoso-llm.example.net."}}]}, "v1", redactor
@@ -662,7 +662,7 @@ def test_a_second_run_replaces_its_own_files_and_keeps_other_names(tmp_path):
 
 
 def test_record_command_runs_a_command_against_the_proxy(tmp_path, monkeypatch, capsys):
-    """`python -m helpers.replay record -- COMMAND`: the command's clients reach the live endpoint via it."""
+    """`python -m recorded_endpoint record -- COMMAND`: the command's clients reach the live endpoint via it."""
     client_code = f"""
 import os
 from openai import OpenAI
@@ -705,7 +705,7 @@ NOTEBOOK_CELL = """
 import os
 from pathlib import Path
 from openai import OpenAI
-from helpers.replay import ReplayServer
+from recorded_endpoint import ReplayServer
 
 server = ReplayServer(recordings_dir=Path(os.environ["COURSE_TEST_RECORDINGS"])).start()
 client = OpenAI(base_url=server.url + "/openai/v1/", api_key=server.api_key)

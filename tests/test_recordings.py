@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.replay.authoring import expected_usage, usage_problems
-from helpers.replay.recordings import RecordingLibrary, canonical_messages
+from recorded_endpoint.authoring import expected_usage, usage_problems
+from recorded_endpoint.recordings import RecordingLibrary, canonical_messages
 
 LIBRARY = RecordingLibrary.from_directory()
 

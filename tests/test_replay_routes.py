@@ -14,7 +14,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from azure.identity import get_bearer_token_provider
 from openai import AsyncAzureOpenAI, AuthenticationError, AzureOpenAI, BadRequestError, NotFoundError, OpenAI
 
-from helpers.replay.identity import COGNITIVE_SCOPE, RecordedCredential
+from recorded_endpoint.identity import COGNITIVE_SCOPE, RecordedCredential
 
 QUESTION = "How many languages are in the world?"
 SEED_MESSAGES = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": QUESTION}]

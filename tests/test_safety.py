@@ -12,7 +12,7 @@ from azure.ai.inference.models import CompletionsFinishReason, SystemMessage, Us
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError
 
-from helpers.replay import ReplayServer
+from recorded_endpoint import ReplayServer
 from helpers.safety import (
     COMPLETION_CUT,
     NOT_ANNOTATED,

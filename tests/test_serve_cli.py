@@ -1,4 +1,4 @@
-"""`python -m helpers.replay serve` as a workshop room uses it: start, export what it prints, run the seeds' code."""
+"""`python -m recorded_endpoint serve` as a workshop room uses it: start, export what it prints, run the seeds' code."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from helpers.replay.server import free_port
+from recorded_endpoint.server import free_port
 
 # The seeds' own snippets, verbatim but for the lines that join them (seed 000/002, 001, 003).
 SEEDS_CODE = textwrap.dedent('''
@@ -101,7 +101,7 @@ SEEDS_CODE = textwrap.dedent('''
 def served():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "helpers.replay", "serve", "--port", str(port), "--timing", "none"],
+        [sys.executable, "-m", "recorded_endpoint", "serve", "--port", str(port), "--timing", "none"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -150,7 +150,7 @@ def test_the_seeds_code_runs_unchanged_against_it(served):
 
 def test_listening_beyond_loopback_without_a_key_is_refused():
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.replay", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+        [sys.executable, "-m", "recorded_endpoint", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
         capture_output=True,
         text=True,
         timeout=30,

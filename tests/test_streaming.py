@@ -15,8 +15,8 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from helpers import clients
-from helpers.replay import ReplayServer
-from helpers.replay.recordings import RECORDINGS_DIR
+from recorded_endpoint import ReplayServer
+from recorded_endpoint.recordings import RECORDINGS_DIR
 from helpers.streaming import LiveView, StreamResult, TextView, aconsume, consume, describe_error
 
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers.replay.server import free_port
+from recorded_endpoint.server import free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

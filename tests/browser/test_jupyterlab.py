@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from helpers.replay.recordings import RecordingLibrary
+from recorded_endpoint.recordings import RecordingLibrary
 
 # Starting JupyterLab and running a lesson takes longer than the suite's per-test limit allows.
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]

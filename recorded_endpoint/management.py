@@ -35,8 +35,8 @@ from helpers.provisioning import (
     DEEPSEEK_R1_GLOBAL_STANDARD_REGIONS,
     normalize_region,
 )
-from helpers.replay.identity import parse_token
-from helpers.replay.server import DEFAULT_API_KEY
+from .constants import DEFAULT_API_KEY
+from .identity import parse_token
 
 MANAGEMENT_AUDIENCE = "management.azure.com"
 # Not secrets and deliberately not key-shaped: key1 is the data plane's public default key, so a key taken

@@ -1,6 +1,6 @@
 """Recordings: what the recorded endpoint knows, and how a request is matched to one of them.
 
-A recording is one JSON file in ``helpers/replay/recordings/``. It holds the request as the model saw it
+A recording is one JSON file in ``recorded_endpoint/recordings/``. It holds the request as the model saw it
 (messages and parameters), the model's output (reasoning and answer kept apart, so that every route can
 render it in its own wire shape), usage, optional timing, and a ``provenance`` saying where it came from:
 

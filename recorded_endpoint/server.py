@@ -14,11 +14,11 @@ from pathlib import Path
 import uvicorn
 
 from .app import ReplayConfig, Timing, create_app
+from .constants import DEFAULT_API_KEY, LOOPBACK
+from .management import ManagementPlane
 from .recordings import RECORDINGS_DIR, RecordingLibrary
 from .wire import StreamDropped
 
-DEFAULT_API_KEY = "recorded-endpoint-key"  # public on purpose: it guards nothing but a replay
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class _HideDroppedStreams(logging.Filter):
@@ -70,8 +70,6 @@ def build_config(
 
 
 def _management_routes(api_key: str) -> list:
-    from .management import ManagementPlane
-
     return ManagementPlane(api_keys=(api_key, f"{api_key}-2")).routes
 
 

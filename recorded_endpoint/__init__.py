@@ -1,15 +1,14 @@
 """The recorded endpoint: a local HTTP server that answers like DeepSeek-R1 on Azure AI Foundry.
 
 ``start()`` runs it in the background (the notebooks' first cell does this for you);
-``python -m helpers.replay serve`` runs it in the foreground for a workshop room.
+``python -m recorded_endpoint serve`` runs it in the foreground for a workshop room.
 """
 
 from __future__ import annotations
 
 from .recordings import Recording, RecordingLibrary
-from .server import DEFAULT_API_KEY, ReplayServer
-
-RECORDED_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+from .constants import DEFAULT_API_KEY, RECORDED_SUBSCRIPTION_ID
+from .server import ReplayServer
 
 __all__ = ["DEFAULT_API_KEY", "Recording", "RecordingLibrary", "ReplayServer", "start", "environment_for"]
 

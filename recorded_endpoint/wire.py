@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..tokens import token_pieces
+from helpers.tokens import token_pieces
 
 OPENAI_FAMILIES = ("v1", "classic")
 INFERENCE_FAMILIES = ("inference", "serverless", "provider")

@@ -1,6 +1,6 @@
 """Record mode: refresh the recordings from a live DeepSeek-R1 deployment, without ever writing a secret.
 
-    python -m helpers.replay record [--out DIR] [--prefix rec-] [--port P] [--tls] [-- COMMAND …]
+    python -m recorded_endpoint record [--out DIR] [--prefix rec-] [--port P] [--tls] [-- COMMAND …]
 
 The recorder is a proxy on 127.0.0.1. Clients point at it exactly as they point at the recorded endpoint;
 it forwards each request to the live deployment named in ``.env`` (with httpx), streams the answer back
@@ -47,10 +47,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..settings import REPO_ROOT
-from ..tokens import count_prompt_tokens, count_tokens
+from helpers.settings import REPO_ROOT
+from helpers.tokens import count_prompt_tokens, count_tokens
 from .recordings import NOT_MATCHED, RECORDINGS_DIR, RecordingError, RecordingLibrary, canonical_messages
-from .server import LOOPBACK, Certificates, free_port, make_certificates
+from .constants import LOOPBACK
+from .server import Certificates, free_port, make_certificates
 from .wire import OPENAI_FAMILIES, think_block
 
 # ---------------------------------------------------------------------------------------------------
@@ -521,7 +522,7 @@ class RecordingWriter:
             self.skipped.append(f"request field {unknown[0]!r}")
             self.report(
                 f"not recorded: the request has {', '.join(map(repr, unknown))}, not on the allowlist "
-                "(SAFE_PARAMS in helpers/replay/recorder.py); add it there if it can never hold a secret."
+                "(SAFE_PARAMS in recorded_endpoint/recorder.py); add it there if it can never hold a secret."
             )
             return None
         params = {k: body[k] for k in sorted(body) if k in SAFE_PARAMS}
@@ -568,7 +569,7 @@ class RecordingWriter:
             "title": f"{last_user[:70]} ({family}, {mode})",
             "provenance": {
                 "kind": "recorded",
-                "source": "A live DeepSeek-R1 deployment, through `python -m helpers.replay record`.",
+                "source": "A live DeepSeek-R1 deployment, through `python -m recorded_endpoint record`.",
                 "date": self.today,
                 "route": family,
             },
@@ -939,13 +940,13 @@ def _client_headers(headers: httpx.Headers) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Command line: python -m helpers.replay record
+# Command line: python -m recorded_endpoint record
 # ---------------------------------------------------------------------------------------------------
 
 
 def upstreams_from_settings() -> tuple[Upstreams, Any]:
     """The live endpoints and keys from ``.env`` and the environment, as the course reads them."""
-    from ..settings import load_settings, read_environment
+    from helpers.settings import load_settings, read_environment
 
     settings = load_settings()
     if settings.mode != "live":
@@ -1000,7 +1001,7 @@ def run_record(args: argparse.Namespace) -> int:
 
 
 def add_record_command(commands: Any) -> None:
-    """Add ``record`` to the ``python -m helpers.replay`` command line."""
+    """Add ``record`` to the ``python -m recorded_endpoint`` command line."""
     parser = commands.add_parser(
         "record",
         help="refresh recordings from the live deployment in .env (costs money)",
@@ -1011,7 +1012,7 @@ def add_record_command(commands: Any) -> None:
         "--out",
         default=str(STAGING_DIR),
         help="folder for the new recordings (default build/recordings/, to review before copying them "
-        "into helpers/replay/recordings/)",
+        "into recorded_endpoint/recordings/)",
     )
     parser.add_argument("--prefix", default="rec-", help="file name prefix of new recordings (default rec-)")
     parser.add_argument("--port", type=int, default=0, help="local port (default: a free one)")

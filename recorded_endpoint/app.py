@@ -41,7 +41,7 @@ MODEL_INFO = {
     "model_provider_name": "DeepSeek",
 }
 GO_LIVE = (
-    "Recorded mode only replays the requests in helpers/replay/recordings/. To send your own prompt, "
+    "Recorded mode only replays the requests in recorded_endpoint/recordings/. To send your own prompt, "
     "go live: copy .env.sample to .env, fill in AZURE_OPENAI_ENDPOINT and a key (or use Entra ID), "
     "and restart the kernel (notebook 00 shows how)."
 )

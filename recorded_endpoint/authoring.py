@@ -1,7 +1,7 @@
 """Keep authored recordings honest: their usage must be what DeepSeek-R1's tokenizer counts.
 
-python -m helpers.replay check          # report recordings whose usage disagrees with the tokenizer
-python -m helpers.replay check --fix    # rewrite the usage of authored recordings
+python -m recorded_endpoint check          # report recordings whose usage disagrees with the tokenizer
+python -m recorded_endpoint check --fix    # rewrite the usage of authored recordings
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..tokens import count_prompt_tokens, count_tokens
+from helpers.tokens import count_prompt_tokens, count_tokens
 from .recordings import Recording, RecordingLibrary
 from .wire import think_block
 

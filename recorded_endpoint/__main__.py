@@ -1,9 +1,9 @@
 """Command line for the recorded endpoint.
 
-    python -m helpers.replay serve [--host H] [--port P] [--api-key K] [--timing none|recorded|scaled:F] [--tls]
-    python -m helpers.replay list
-    python -m helpers.replay check [--fix]
-    python -m helpers.replay record [--out DIR] [--prefix P] [--port N] [--tls] [-- COMMAND ...]
+    python -m recorded_endpoint serve [--host H] [--port P] [--api-key K] [--timing none|recorded|scaled:F] [--tls]
+    python -m recorded_endpoint list
+    python -m recorded_endpoint check [--fix]
+    python -m recorded_endpoint record [--out DIR] [--prefix P] [--port N] [--tls] [-- COMMAND ...]
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import sys
 from . import environment_for
 from .recorder import add_record_command
 from .recordings import RecordingLibrary
-from .server import DEFAULT_API_KEY, LOOPBACK, ReplayServer
+from .constants import DEFAULT_API_KEY, LOOPBACK
+from .server import ReplayServer
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -68,7 +69,7 @@ def check_recordings(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.replay", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m recorded_endpoint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the recorded endpoint in the foreground")
