@@ -32,8 +32,8 @@ regen: $(STAMP)  ## re-execute every notebook against the recordings and store t
 		--ExecutePreprocessor.store_widget_state=False --NotebookClient.coalesce_streams=True $(or $(NB),$(NOTEBOOKS))
 	$(BIN)/python tests/tidy_notebooks.py $(or $(NB),$(NOTEBOOKS))
 
-# Lessons `make record` runs live: 01, 02 and 10 create and delete Azure resources, so never those.
-RECORD_NOTEBOOKS := $(filter-out notebooks/01_% notebooks/02_% notebooks/10_%,$(NOTEBOOKS))
+# Lessons `make record` runs live: 01, 02 and 11 create and delete Azure resources, so never those.
+RECORD_NOTEBOOKS := $(filter-out notebooks/01_% notebooks/02_% notebooks/11_%,$(NOTEBOOKS))
 
 record: $(STAMP)  ## record the lessons' live answers into build/recordings/ (uses .env; bills the deployment)
 	$(BIN)/python -m recorded_endpoint record $(ARGS) -- $(BIN)/jupyter nbconvert --to notebook --execute \

@@ -109,7 +109,7 @@ def inference_client(settings: Settings | None = None, **options: Any):
 
 
 class ManagementClients:
-    """The three Resource Manager clients lessons 01, 02 and 10 use, sharing one credential."""
+    """The three Resource Manager clients lessons 01, 02 and 11 use, sharing one credential."""
 
     def __init__(self, resources: Any, cognitive: Any, authorization: Any, subscription_id: str) -> None:
         self.resources = resources

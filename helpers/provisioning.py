@@ -1,4 +1,4 @@
-"""Create, inspect and delete the course's Azure resources with the management SDKs (lessons 01, 02 and 10).
+"""Create, inspect and delete the course's Azure resources with the management SDKs (lessons 01, 02 and 11).
 
 The same functions run against Azure Resource Manager (live mode) and against the recorded endpoint, which
 answers the same ARM routes on ``127.0.0.1`` (recorded mode): only ``base_url`` differs.

@@ -172,7 +172,7 @@ def _error_body_report(status: int | None, inner: Any) -> SafetyReport:
         raise ValueError(
             f"This is {what} with code {code!r}, not a content filter verdict "
             "(a 400 with code 'content_filter'). "
-            "Lesson 07's troubleshooting section explains each error and its fix."
+            "Lesson 08's troubleshooting section explains each error and its fix."
         )
     details = inner.get("innererror") or inner.get("inner_error") or {}
     # The wire says content_filter_result; the REST spec says content_filter_results. Accept both.

@@ -32,7 +32,7 @@ def environment_for(server: ReplayServer, deployment: str = "DeepSeek-R1") -> di
         "AZURE_DEEPSEEK_DEPLOYMENT": deployment,
         "DEEPINFRA_TOKEN": server.api_key,
         "DEEPINFRA_BASE_URL": f"{server.url}/v1/openai",
-        # Lessons 01, 02 and 10 create resources on the recorded endpoint's Resource Manager.
+        # Lessons 01, 02 and 11 create resources on the recorded endpoint's Resource Manager.
         "AZURE_SUBSCRIPTION_ID": RECORDED_SUBSCRIPTION_ID,
         "AZURE_RESOURCE_GROUP": "rg-deepseek-course",
         "AZURE_LOCATION": "eastus2",

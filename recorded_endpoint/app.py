@@ -9,7 +9,7 @@ Routes and what they mimic:
 ``POST /models/chat/completions``, ``GET /models/info``     model inference API (``ChatCompletionsClient``)
 ``POST /chat/completions``, ``GET /info``                   the serverless form of the same API
 ``POST /v1/openai/chat/completions``                        an OpenAI-compatible provider (seed 004)
-``/subscriptions/…``                                        Azure Resource Manager, for lessons 01, 02, 10
+``/subscriptions/…``                                        Azure Resource Manager, for lessons 01, 02, 11
 =========================================================  ===============================================
 """
 

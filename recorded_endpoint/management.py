@@ -1,4 +1,4 @@
-"""The recorded endpoint's management plane: Azure Resource Manager (ARM) routes for lessons 01, 02 and 10.
+"""The recorded endpoint's management plane: Azure Resource Manager (ARM) routes for lessons 01, 02 and 11.
 
 `ManagementPlane` keeps resource groups, Foundry (``AIServices``) accounts, model deployments and role
 assignments in memory and answers the real ``azure-mgmt-resource``, ``azure-mgmt-cognitiveservices`` and

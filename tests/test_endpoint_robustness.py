@@ -1,4 +1,4 @@
-"""The recorded endpoint under bad input, dropped clients and the errors lesson 07 teaches, over real HTTP.
+"""The recorded endpoint under bad input, dropped clients and the errors lesson 08 teaches, over real HTTP.
 
 Whatever a client sends, the answer is an Azure-shaped JSON 4xx: never a 500, never a traceback (in the
 response or in the server's log).
@@ -361,7 +361,7 @@ async def _enumerate(iterator):
         index += 1
 
 
-# -- the errors lesson 07 teaches, through the real SDKs -----------------------------------------------
+# -- the errors lesson 08 teaches, through the real SDKs -----------------------------------------------
 def test_401_wrong_key_in_both_route_shapes(server):
     with pytest.raises(openai.AuthenticationError) as caught:
         openai.OpenAI(

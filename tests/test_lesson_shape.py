@@ -51,7 +51,7 @@ def output_text(cell: dict) -> str:
 
 
 def test_every_numbered_lesson_exists():
-    assert [name[:2] for name in LESSONS] == [f"{n:02d}" for n in range(11)]
+    assert [name[:2] for name in LESSONS] == [f"{n:02d}" for n in range(12)]
 
 
 @pytest.fixture(params=LESSONS)

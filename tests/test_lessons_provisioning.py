@@ -1,5 +1,5 @@
-"""What lessons 01, 02 and 10 rely on: each makes sure its resources exist (every kernel starts an empty
-Resource Manager), lesson 10 deletes the group only behind its guard, and the route lesson 10 lists a group
+"""What lessons 01, 02 and 11 rely on: each makes sure its resources exist (every kernel starts an empty
+Resource Manager), lesson 11 deletes the group only behind its guard, and the route lesson 11 lists a group
 with answers as ARM does (through the real SDK over HTTPS). The shape every lesson keeps is checked in
 test_lesson_shape.py.
 """
@@ -17,14 +17,14 @@ from helpers import provisioning
 
 def test_lessons_02_and_10_make_sure_their_resources_exist_first():
     """Each kernel starts an empty Resource Manager, so 02 and 10 create (idempotently) what they need."""
-    for name in ("02_deployment.ipynb", "10_clean_up.ipynb"):
+    for name in ("02_deployment.ipynb", "11_clean_up.ipynb"):
         code = [source(c) for c in load(name)["cells"] if c["cell_type"] == "code"]
         first_use = next(i for i, text in enumerate(code) if "management_clients()" in text)
         assert "create_resource_group" in code[first_use] and "create_foundry_account" in code[first_use]
 
 
 def test_lesson_10_deletes_the_group_only_behind_the_guard():
-    cells = load("10_clean_up.ipynb")["cells"]
+    cells = load("11_clean_up.ipynb")["cells"]
     deletes = [c for c in cells if c["cell_type"] == "code" and "delete_resource_group" in source(c)]
     refused, done = deletes
     assert "raises-exception" in refused["metadata"]["tags"] and "confirm=" in source(refused)
@@ -32,7 +32,7 @@ def test_lesson_10_deletes_the_group_only_behind_the_guard():
     assert "Delete resource group" in output_text(done) and "Succeeded" in output_text(done)
 
 
-# ------------------------------------------------------------------ the route lesson 10 lists a group with
+# ------------------------------------------------------------------ the route lesson 11 lists a group with
 
 
 @pytest.fixture

@@ -246,7 +246,7 @@ def test_times_measure_when_chunks_arrive():
 def test_chat_app_streams_turns_sends_history_without_reasoning_and_shows_errors(replay_env):
     from helpers.chat_app import ChatApp
 
-    first, second = recorded("mona-lisa"), recorded("l09-mona-lisa-turn2")
+    first, second = recorded("mona-lisa"), recorded("l10-mona-lisa-turn2")
 
     async def run() -> ChatApp:
         app = ChatApp(clients.async_azure_openai_client(max_retries=0), model="DeepSeek-R1")
@@ -319,7 +319,7 @@ def test_chat_app_runs_turns_on_its_own_loop_when_widget_callbacks_come_from_ano
 
     app = asyncio.run(run())
     assert [turn.result.error for turn in app.turns] == [None, None]
-    assert app.turns[1].result.answer == recorded("l09-mona-lisa-turn2")["answer"]
+    assert app.turns[1].result.answer == recorded("l10-mona-lisa-turn2")["answer"]
 
 
 def test_chat_app_needs_an_async_client(replay_env):

@@ -4,7 +4,7 @@ JupyterLab (started by ``conftest.py`` on loopback, kernel in recorded mode) ope
 clears the stored outputs, runs all cells through JupyterLab's own "Run All" command, waits for the kernel
 to finish, and then checks what is on the page: the reasoning panel (an ipywidgets Accordion) rendered,
 the recorded answer's text is visible, and no cell shows an error it was not meant to raise. A screenshot
-of the panel goes to ``tests/browser/screenshots/`` (git-ignored). A last test drives lesson 09's chat app
+of the panel goes to ``tests/browser/screenshots/`` (git-ignored). A last test drives lesson 10's chat app
 as a learner does: types a question, presses Enter, asks a follow-up with the Send button.
 """
 
@@ -187,7 +187,7 @@ def test_a_streamed_answer_renders_in_the_live_view(lab, page):
 
 
 def test_the_chat_app_answers_what_a_learner_types(lab, page):
-    """Lesson 09's chat app driven as a learner drives it: type, press Enter, then a follow-up with Send."""
+    """Lesson 10's chat app driven as a learner drives it: type, press Enter, then a follow-up with Send."""
     base, token, notebooks = lab
     write_recorded_notebook(
         notebooks / "chat_smoke.ipynb",
