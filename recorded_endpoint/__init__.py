@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from .recordings import Recording, RecordingLibrary
 from .constants import DEFAULT_API_KEY, RECORDED_SUBSCRIPTION_ID
+from .recordings import Recording, RecordingLibrary
 from .server import ReplayServer
 
 __all__ = ["DEFAULT_API_KEY", "Recording", "RecordingLibrary", "ReplayServer", "start", "environment_for"]

@@ -14,9 +14,9 @@ import shlex
 import sys
 
 from . import environment_for
+from .constants import DEFAULT_API_KEY, LOOPBACK
 from .recorder import add_record_command
 from .recordings import RecordingLibrary
-from .constants import DEFAULT_API_KEY, LOOPBACK
 from .server import ReplayServer
 
 

@@ -29,7 +29,8 @@ from starlette.routing import Route
 from . import errors
 from .identity import parse_token
 from .recordings import Miss, Recording, RecordingLibrary
-from .wire import INFERENCE_FAMILIES, PROVIDER_MODEL, Completion, sse_frame
+from .routes import CHAT_PATHS, INFERENCE_FAMILIES
+from .wire import PROVIDER_MODEL, Completion, sse_frame
 
 MAX_BODY_BYTES = 1_000_000
 MAX_JSON_DEPTH = 32  # a chat request nests 5 deep; far deeper is an attack or a bug, never a prompt
@@ -301,14 +302,10 @@ async def server_error(request: Request, exc: Exception) -> Response:
 def create_app(config: ReplayConfig, extra_routes: list | None = None) -> Starlette:
     """The recorded endpoint as an ASGI app."""
     routes = [
-        Route("/openai/v1/chat/completions", chat_endpoint("v1"), methods=["POST"]),
-        Route("/openai/deployments/{deployment}/chat/completions", chat_endpoint("classic"), methods=["POST"]),
+        *(Route(path, chat_endpoint(family), methods=["POST"]) for family, path in CHAT_PATHS.items()),
         Route("/openai/deployments/{deployment}/info", info_endpoint(supported=False), methods=["GET"]),
-        Route("/models/chat/completions", chat_endpoint("inference"), methods=["POST"]),
         Route("/models/info", info_endpoint(supported=True), methods=["GET"]),
-        Route("/chat/completions", chat_endpoint("serverless"), methods=["POST"]),
         Route("/info", info_endpoint(supported=True), methods=["GET"]),
-        Route("/v1/openai/chat/completions", chat_endpoint("provider"), methods=["POST"]),
         *(extra_routes or []),
     ]
     app = Starlette(

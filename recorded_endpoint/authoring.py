@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from helpers.tokens import count_prompt_tokens, count_tokens
+
 from .recordings import Recording, RecordingLibrary
 from .wire import think_block
 

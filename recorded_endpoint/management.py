@@ -23,7 +23,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -35,6 +35,7 @@ from helpers.provisioning import (
     DEEPSEEK_R1_GLOBAL_STANDARD_REGIONS,
     normalize_region,
 )
+
 from .constants import DEFAULT_API_KEY
 from .identity import parse_token
 
@@ -124,7 +125,7 @@ class ManagementPlane:
         self.deployment_lro = deployment_lro
         self.polls_before_success = polls_before_success
         self.api_keys = api_keys
-        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._now = now or (lambda: datetime.now(UTC))
         route = Route(
             "/subscriptions/{path:path}",
             self._handle,

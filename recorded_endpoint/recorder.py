@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,10 +49,12 @@ from starlette.routing import Route
 
 from helpers.settings import REPO_ROOT
 from helpers.tokens import count_prompt_tokens, count_tokens
-from .recordings import NOT_MATCHED, RECORDINGS_DIR, RecordingError, RecordingLibrary, canonical_messages
+
 from .constants import LOOPBACK
+from .recordings import NOT_MATCHED, RECORDINGS_DIR, RecordingError, RecordingLibrary, canonical_messages
+from .routes import CHAT_PATHS, OPENAI_FAMILIES
 from .server import Certificates, free_port, make_certificates
-from .wire import OPENAI_FAMILIES, think_block
+from .wire import think_block
 
 # ---------------------------------------------------------------------------------------------------
 # What is kept: allowlists
@@ -508,7 +510,7 @@ class RecordingWriter:
     out_dir: Path
     redactor: Redactor
     prefix: str = "rec-"
-    today: str = field(default_factory=lambda: datetime.now(timezone.utc).date().isoformat())
+    today: str = field(default_factory=lambda: datetime.now(UTC).date().isoformat())
     report: Callable[[str], None] = print
     written: dict[str, Path] = field(default_factory=dict)  # request key -> file, in this run
     refused: list[str] = field(default_factory=list)
@@ -627,13 +629,7 @@ def _same_request(path: Path, key: str) -> bool:
 # The proxy
 # ---------------------------------------------------------------------------------------------------
 
-CHAT_ROUTES = {
-    "/openai/v1/chat/completions": "v1",
-    "/openai/deployments/{deployment}/chat/completions": "classic",
-    "/models/chat/completions": "inference",
-    "/chat/completions": "serverless",
-    "/v1/openai/chat/completions": "provider",
-}
+CHAT_ROUTES = {path: family for family, path in CHAT_PATHS.items()}
 HOP_BY_HOP = frozenset(
     "host content-length connection keep-alive transfer-encoding te upgrade proxy-authorization "
     "proxy-connection accept-encoding content-encoding trailer".split()

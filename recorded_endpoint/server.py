@@ -20,7 +20,6 @@ from .recordings import RECORDINGS_DIR, RecordingLibrary
 from .wire import StreamDropped
 
 
-
 class _HideDroppedStreams(logging.Filter):
     """A stream cut on purpose is part of a lesson, not a server failure worth a traceback."""
 

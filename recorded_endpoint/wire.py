@@ -29,8 +29,8 @@ from typing import Any
 
 from helpers.tokens import token_pieces
 
-OPENAI_FAMILIES = ("v1", "classic")
-INFERENCE_FAMILIES = ("inference", "serverless", "provider")
+from .routes import OPENAI_FAMILIES
+
 DEFAULT_MODEL = "DeepSeek-R1"
 DEFAULT_CREATED = 1737763200  # 2025-01-25, shortly after DeepSeek-R1 reached Azure AI Foundry
 PROVIDER_MODEL = "deepseek-ai/DeepSeek-R1-Turbo"

@@ -27,8 +27,8 @@ from helpers.costs import (
     split_completion_tokens,
     workshop_estimate,
 )
-from recorded_endpoint import ReplayServer
 from helpers.tokens import count_prompt_tokens, count_tokens
+from recorded_endpoint import ReplayServer
 
 QUESTION = [{"role": "user", "content": "How many languages are in the world?"}]
 DEEPINFRA = ("DeepInfra", "deepseek-ai/DeepSeek-R1-Turbo")

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import openai
@@ -470,7 +470,7 @@ def test_the_files_pass_the_final_scan_and_the_course_library_loads_them(recorde
 def test_provenance_route_and_chunk_timing_are_kept(recorded):
     data = json.loads((recorded["out"] / "rec-count-to-three-v1-stream.json").read_text(encoding="utf-8"))
     assert data["provenance"]["kind"] == "recorded"
-    assert data["provenance"]["date"] == datetime.now(timezone.utc).date().isoformat()
+    assert data["provenance"]["date"] == datetime.now(UTC).date().isoformat()
     assert data["provenance"]["route"] == "v1" and data["request"]["routes"] == ["v1"]
     assert data["request"]["stream"] is True and "model" not in data["request"].get("params", {})
     response = data["response"]

@@ -15,9 +15,9 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from helpers import clients
+from helpers.streaming import LiveView, StreamResult, TextView, aconsume, consume, describe_error
 from recorded_endpoint import ReplayServer
 from recorded_endpoint.recordings import RECORDINGS_DIR
-from helpers.streaming import LiveView, StreamResult, TextView, aconsume, consume, describe_error
 
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 MONA_LISA = [SYSTEM, {"role": "user", "content": "Who painted the Mona Lisa?"}]
