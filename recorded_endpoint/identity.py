@@ -1,21 +1,46 @@
 """Stand-in Microsoft Entra ID for recorded mode.
 
 In live mode the course uses ``DefaultAzureCredential``. Offline there is no Entra ID to ask, so
-:class:`RecordedCredential` hands out tokens the recorded endpoint understands. A token names the scope it
-was asked for, so the endpoint can answer a token for the wrong audience the way Azure does (401), and a
-credential made with ``has_role=False`` plays a user without the *Cognitive Services User* role (403).
+:class:`RecordedCredential` hands out tokens the recorded endpoint understands. A token names the audience it
+was asked for (so the endpoint can refuse a token for the wrong audience with Azure's 401), whether its holder
+has the *Cognitive Services User* role (403 without it), and when it expires. It is signed with HMAC-SHA256
+under the server's key, so only someone who knows the room key can make one: in recorded mode that key is
+``AZURE_OPENAI_API_KEY``, which the learner's environment holds anyway.
+
+    credential = RecordedCredential(key="room-key")          # or no key: AZURE_OPENAI_API_KEY / the default
+    token = credential.get_token("https://ai.azure.com/.default").token
+    verify_token(token, "room-key")  # TokenClaims(audience='ai.azure.com', has_role=True, ...) or None
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
+from .constants import DEFAULT_API_KEY
+
 TOKEN_PREFIX = "recorded-entra"
-COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
+AI_SCOPE = "https://ai.azure.com/.default"  # Microsoft's current scope for the v1 and Responses APIs
+COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"  # the older scope, still in the SDK samples
+ML_SCOPE = "https://ml.azure.com/.default"  # azure-ai-inference's default scope (serverless endpoints)
 MANAGEMENT_SCOPE = "https://management.azure.com/.default"
+MAX_TOKEN_CHARS = 512  # a recorded token is about 110 characters; anything far longer is not one
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a verified recorded token says about its holder."""
+
+    audience: str  # e.g. "ai.azure.com"
+    has_role: bool  # False plays a user without the Cognitive Services User role
+    expires_on: int  # seconds since the epoch
 
 
 def audience_of(scope: str) -> str:
@@ -23,22 +48,61 @@ def audience_of(scope: str) -> str:
     return scope.removeprefix("https://").removesuffix("/.default").rstrip("/")
 
 
-class RecordedCredential:
-    """A ``TokenCredential`` (sync, and async through ``get_token`` awaitables) for the recorded endpoint."""
+def _signature(key: str, payload: str) -> str:
+    digest = hmac.new(key.encode("utf-8", "surrogatepass"), payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
-    def __init__(self, has_role: bool = True, lifetime_s: int = 3600) -> None:
+
+def sign_token(key: str, audience: str, has_role: bool = True, expires_on: int | None = None) -> str:
+    """A recorded token for ``audience``, signed with ``key``: ``recorded-entra:<aud>:<role>:<exp>:<sig>``."""
+    expires_on = expires_on if expires_on is not None else int(time.time()) + 3600
+    payload = f"{TOKEN_PREFIX}:{audience}:{'role' if has_role else 'no-role'}:{expires_on}"
+    return f"{payload}:{_signature(key, payload)}"
+
+
+def verify_token(token: str, key: str, now: float | None = None) -> TokenClaims | None:
+    """The claims of ``token`` if it is a recorded token signed with ``key`` and not expired, else None."""
+    if len(token) > MAX_TOKEN_CHARS or not token.isascii():
+        return None
+    payload, _, signature = token.rpartition(":")
+    parts = payload.split(":")
+    if len(parts) != 4 or parts[0] != TOKEN_PREFIX or parts[2] not in ("role", "no-role") or not parts[3].isdigit():
+        return None
+    if not hmac.compare_digest(signature, _signature(key, payload)):
+        return None
+    claims = TokenClaims(audience=parts[1], has_role=parts[2] == "role", expires_on=int(parts[3]))
+    return claims if claims.expires_on > (time.time() if now is None else now) else None
+
+
+def default_key() -> str:
+    """The key recorded tokens are signed with when none is given: ``AZURE_OPENAI_API_KEY``, else the default."""
+    return os.environ.get("AZURE_OPENAI_API_KEY") or DEFAULT_API_KEY
+
+
+class RecordedCredential:
+    """A ``TokenCredential`` for the recorded endpoint: signed tokens for any scope.
+
+    ``key`` is the server's key; without one, :func:`default_key` is read each time a token is made (so a
+    credential built before ``helpers.setup()`` still signs with the key it exported).
+    """
+
+    def __init__(self, key: str | None = None, has_role: bool = True, lifetime_s: int = 3600) -> None:
+        self.key = key
         self.has_role = has_role
         self.lifetime_s = lifetime_s
 
-    def _token_for(self, scopes: tuple[str, ...]) -> str:
-        role = "" if self.has_role else ":no-role"
-        return f"{TOKEN_PREFIX}:{audience_of(scopes[0]) if scopes else 'none'}{role}"
+    def _token_for(self, scopes: tuple[str, ...]) -> tuple[str, int]:
+        expires_on = int(time.time()) + self.lifetime_s
+        audience = audience_of(scopes[0]) if scopes else "none"
+        return sign_token(self.key or default_key(), audience, self.has_role, expires_on), expires_on
 
     def get_token(self, *scopes: str, **_: Any) -> AccessToken:
-        return AccessToken(self._token_for(scopes), int(time.time()) + self.lifetime_s)
+        """A token for the first of ``scopes``, as azure-core asks for one."""
+        return AccessToken(*self._token_for(scopes))
 
     def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
-        return AccessTokenInfo(self._token_for(scopes), int(time.time()) + self.lifetime_s)
+        """The ``SupportsTokenInfo`` form of :meth:`get_token`."""
+        return AccessTokenInfo(*self._token_for(scopes))
 
     def close(self) -> None:
         """Nothing to release; present so the credential can be used like azure-identity's."""
@@ -69,9 +133,7 @@ class AsyncRecordedCredential(RecordedCredential):
         await self.close()
 
 
-def parse_token(token: str) -> tuple[str, bool] | None:
-    """Return ``(audience, has_role)`` for a recorded token, or None if it is not one."""
-    parts = token.split(":")
-    if len(parts) < 2 or parts[0] != TOKEN_PREFIX:
-        return None
-    return parts[1], not (len(parts) > 2 and parts[2] == "no-role")
+def parse_token(token: str, key: str = DEFAULT_API_KEY) -> tuple[str, bool] | None:
+    """Deprecated shim: ``(audience, has_role)`` of a token signed with ``key``; use :func:`verify_token`."""
+    claims = verify_token(token, key)
+    return (claims.audience, claims.has_role) if claims else None
