@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .reasoning import history_without_reasoning
-from .streaming import LiveView, StreamResult, aconsume, describe_error
+from .streaming import StreamResult, aconsume, describe_error
+from .views import LiveView
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."  # the sample's system message
 

@@ -25,7 +25,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .reasoning import ReasoningSplit, message_field, reasoning_of
+from .reasoning import ReasoningSplit, reasoning_of, think_block
+from .sdk import message_field
 from .tokens import count_tokens
 
 PRICES_CSV = Path(__file__).parent / "data" / "prices.csv"
@@ -256,10 +257,7 @@ def split_completion_tokens(response_or_message: Any, usage: Any = None) -> Toke
 
 def generated_thinking(split: ReasoningSplit) -> str:
     """The thinking as DeepSeek-R1 writes it: `<think>\\n…\\n</think>\\n\\n`, unclosed if cut short."""
-    if split.thinking is None:
-        return ""
-    closing = "\n</think>\n\n" if split.thinking_complete else ""
-    return f"<think>\n{split.thinking}{closing}"
+    return think_block(split.thinking, complete=split.thinking_complete)
 
 
 def _message_and_usage(obj: Any) -> tuple[Any, Any]:

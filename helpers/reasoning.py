@@ -13,6 +13,9 @@ Three tools cover both, for complete messages and for streams:
   else the tags in `content`;
 - `ReasoningStream` does the same incrementally, chunk by chunk or delta by delta.
 
+And one the other way round: `think_block(thinking, answer)` writes the text as DeepSeek-R1 generates it,
+`<think>\\n...\\n</think>\\n\\nanswer`; `parse_think_block` reads exactly that shape back.
+
 Rules (the same for `split_reasoning` and `ReasoningStream`):
 
 - Leading whitespace, then `<think>`, opens the thinking. Only the *first* `</think>` closes it. A
@@ -39,9 +42,11 @@ the whitespace it holds at the end of the thinking until it knows whether the th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from .sdk import as_dict, message_field, text_of
 
 OPEN_TAG = "<think>"
 CLOSE_TAG = "</think>"
@@ -321,17 +326,7 @@ def _partial_tag_length(text: str, tag: str) -> int:
     return 0
 
 
-# -- reading SDK objects and dicts ----------------------------------------------------------------------
-
-
-def message_field(obj: Any, name: str) -> Any:
-    """Field `name` of a dict, an azure-ai-inference model (a mapping) or an openai pydantic model.
-
-    openai models allow extra fields, so Azure's `reasoning_content` is an attribute there too.
-    """
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
+# -- reasoning fields -----------------------------------------------------------------------------------
 
 
 def reasoning_field(obj: Any) -> str | None:
@@ -341,30 +336,6 @@ def reasoning_field(obj: Any) -> str | None:
         if value:
             return text_of(value)
     return None
-
-
-def text_of(content: Any) -> str:
-    """Text of a message `content`: a string, None (""), or a list of text parts."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Iterable):
-        return "".join(_text_of_part(part) for part in content)
-    raise TypeError(f"Unsupported message content of type {type(content).__name__}: use a str or text parts.")
-
-
-def _text_of_part(part: Any) -> str:
-    if isinstance(part, str):
-        return part
-    kind = message_field(part, "type")
-    text = message_field(part, "text")
-    if kind == "text" and isinstance(text, str):
-        return text
-    raise ValueError(
-        f"Only text content is supported here, got a part of type {kind!r}. "
-        "Use {'type': 'text', 'text': '...'} parts (DeepSeek-R1 reads text only)."
-    )
 
 
 def _require_text(text: Any) -> None:
@@ -380,13 +351,56 @@ def _reject_whole_response(message: Any) -> None:
         raise TypeError("Pass a message, not a whole response or choice: e.g. response.choices[0].message.")
 
 
+# -- the <think> block, written and read back --------------------------------------------------------
+
+
+def think_block(thinking: str | None, answer: str | None = None, complete: bool = True) -> str:
+    """The text DeepSeek-R1 generates: `<think>\\n{thinking}\\n</think>\\n\\n{answer}`.
+
+    `thinking=None` (no thinking phase) gives the answer alone; `complete=False` (cut while thinking) leaves
+    the block open. `split_reasoning` reads the result back; `parse_think_block` does so exactly.
+
+    >>> think_block("Hmm.", "Hello!")
+    '<think>\\nHmm.\\n</think>\\n\\nHello!'
+    >>> split_reasoning(think_block("Hmm.", "Hello!"))
+    ReasoningSplit(thinking='Hmm.', answer='Hello!', thinking_complete=True, had_open_tag=True)
+    """
+    if thinking is None:
+        return answer or ""
+    closing = f"\n{CLOSE_TAG}\n\n" if complete else ""
+    return f"{OPEN_TAG}\n{thinking}{closing}{answer or ''}"
+
+
+def parse_think_block(text: str | None, complete: bool = True) -> tuple[str | None, str | None]:
+    """`(thinking, answer)` such that `think_block(thinking, answer, complete)` gives `text` back exactly.
+
+    Unlike `split_reasoning`, nothing is stripped: this is for storing a text that must be rendered again
+    byte for byte. A text of any other shape is all answer (`thinking` None).
+
+    >>> parse_think_block("<think>\\nHmm.\\n</think>\\n\\nHello!")
+    ('Hmm.', 'Hello!')
+    >>> parse_think_block("<think>\\nHmm, let me", complete=False)
+    ('Hmm, let me', '')
+    """
+    if text is None or not text.startswith(f"{OPEN_TAG}\n"):
+        return None, text
+    inside = text[len(OPEN_TAG) + 1 :]
+    if not complete:
+        return inside, ""
+    thinking, closing, answer = inside.partition(f"\n{CLOSE_TAG}\n\n")
+    if closing:
+        return thinking, answer
+    return None, text
+
+
 # -- conversation history -------------------------------------------------------------------------------
 
 
 def history_without_reasoning(messages: Iterable[Any]) -> list[dict[str, Any]]:
     """The conversation as dicts, with the reasoning removed from assistant turns, ready to send back.
 
-    Assistant turns lose `reasoning_content`/`reasoning` and the `<think>...</think>` part of `content`.
+    Assistant turns lose `reasoning_content`/`reasoning` and the `<think>...</think>` part of `content`
+    (a list of text parts becomes the answer's text).
     DeepSeek's R1 guide says sending `reasoning_content` back is rejected with a 400 error, and Azure
     advises not to resend reasoning. An assistant turn that was cut while thinking gets content "".
     The input is not modified.
@@ -397,18 +411,17 @@ def history_without_reasoning(messages: Iterable[Any]) -> list[dict[str, Any]]:
         if entry.get("role") == "assistant":
             for name in REASONING_FIELDS:
                 entry.pop(name, None)
-            if isinstance(entry.get("content"), str):
-                entry["content"] = split_reasoning(entry["content"]).answer or ""
+            if entry.get("content") is not None:
+                entry["content"] = split_reasoning(text_of(entry["content"])).answer or ""
         history.append(entry)
     return history
 
 
 def _as_dict(message: Any) -> dict[str, Any]:
-    if isinstance(message, Mapping):  # dicts, and azure-ai-inference messages (which are mappings)
-        return {key: value for key, value in message.items() if value is not None}
-    if hasattr(message, "model_dump"):  # openai pydantic message
-        return message.model_dump(exclude_none=True)
-    raise TypeError(
-        f"Unsupported message of type {type(message).__name__}: use dicts like "
-        "{'role': 'user', 'content': '...'} or SDK message objects."
-    )
+    try:
+        return as_dict(message, drop_none=True)
+    except TypeError:
+        raise TypeError(
+            f"Unsupported message of type {type(message).__name__}: use dicts like "
+            "{'role': 'user', 'content': '...'} or SDK message objects."
+        ) from None

@@ -29,6 +29,8 @@ from typing import Any
 
 import pandas as pd
 
+from .sdk import as_dict, finish_reason
+
 SEVERITIES = ("safe", "low", "medium", "high")
 HARM_CATEGORIES = ("hate", "sexual", "violence", "self_harm")
 CONTENT_FILTER = "content_filter"
@@ -194,7 +196,7 @@ def _completion_report(body: Mapping[str, Any]) -> SafetyReport:
         results += _results(
             "completion", choice.get("index", position), choice.get("content_filter_results") or {}
         )
-    if any(_finish_reason(choice) == CONTENT_FILTER for choice in choices):
+    if any(finish_reason(choice) == CONTENT_FILTER for choice in choices):
         return SafetyReport(COMPLETION_CUT, tuple(results))
     return SafetyReport(PASSED if results else NOT_ANNOTATED, tuple(results))
 
@@ -209,8 +211,8 @@ def _stream_report(chunks: list[dict[str, Any]]) -> SafetyReport:
             merged = choices.setdefault(
                 choice.get("index", 0), {"index": choice.get("index", 0), "content_filter_results": {}}
             )
-            if _finish_reason(choice):
-                merged["finish_reason"] = _finish_reason(choice)
+            if finish_reason(choice):
+                merged["finish_reason"] = finish_reason(choice)
             for category, verdict in (choice.get("content_filter_results") or {}).items():
                 kept = merged["content_filter_results"].get(category)
                 if kept is None or _strength(verdict) > _strength(kept):
@@ -248,28 +250,19 @@ def _results(target: str, index: int, categories: Mapping[str, Any]) -> list[Fil
 
 # -- small helpers -----------------------------------------------------------------------------------
 def _as_dict(obj: Any) -> dict[str, Any]:
-    """Plain dict of a response: azure-ai-inference models, openai (pydantic) models, or a mapping."""
-    if hasattr(obj, "as_dict"):
-        return obj.as_dict()
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump()  # keeps Azure's extra fields (model_extra)
-    if isinstance(obj, Mapping):
-        return dict(obj)
-    raise TypeError(
-        "safety_report() takes an SDK error, a response, a list of stream chunks or a dict, "
-        f"not {type(obj).__name__}."
-    )
+    try:
+        return as_dict(obj)  # keeps Azure's extra fields (model_extra)
+    except TypeError:
+        raise TypeError(
+            "safety_report() takes an SDK error, a response, a list of stream chunks or a dict, "
+            f"not {type(obj).__name__}."
+        ) from None
 
 
 def _is_stream(source: Any) -> bool:
     # pydantic models iterate over their fields, so "iterable" alone does not make a stream.
     is_model = hasattr(source, "as_dict") or hasattr(source, "model_dump")
     return isinstance(source, Iterable) and not isinstance(source, (Mapping, str, bytes)) and not is_model
-
-
-def _finish_reason(choice: Mapping[str, Any]) -> str | None:
-    reason = choice.get("finish_reason")
-    return str(getattr(reason, "value", reason)) if reason else None
 
 
 def _strength(verdict: Any) -> tuple[bool, int, bool]:

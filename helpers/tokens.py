@@ -28,7 +28,7 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
-from .reasoning import message_field, text_of
+from .sdk import message_field, plain_value, text_of
 
 BOS = "<｜begin▁of▁sentence｜>"
 EOS = "<｜end▁of▁sentence｜>"
@@ -134,8 +134,7 @@ def render_prompt(messages: Iterable[Any], add_generation_prompt: bool = True) -
 
 
 def _role(message: Any, index: int) -> str:
-    role = message_field(message, "role")
-    role = getattr(role, "value", role)  # azure-ai-inference may hold a ChatRole enum
+    role = plain_value(message_field(message, "role"))  # azure-ai-inference may hold a ChatRole enum
     if role == "tool" or message_field(message, "tool_calls"):
         raise ValueError(
             f"messages[{index}] is a tool message or has tool_calls. DeepSeek-R1 on Azure does not support "

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from helpers.reasoning import think_block
 from helpers.tokens import count_prompt_tokens, count_tokens
 
 from .recordings import Recording, RecordingLibrary
-from .wire import think_block
 
 
 def expected_usage(recording: Recording, response: dict[str, Any]) -> dict[str, int]:

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from helpers.reasoning import think_block
 from helpers.tokens import token_pieces
 
 from .routes import OPENAI_FAMILIES
@@ -43,14 +44,6 @@ SAFE_ANNOTATIONS = {
     "violence": {"filtered": False, "severity": "safe"},
 }
 SAFE_PROMPT_ANNOTATIONS = {**SAFE_ANNOTATIONS, "jailbreak": {"filtered": False, "detected": False}}
-
-
-def think_block(reasoning: str | None, answer: str | None, complete: bool = True) -> str:
-    """The text DeepSeek-R1 generates: its thinking between tags, then the answer."""
-    if reasoning is None:
-        return answer or ""
-    closing = "\n</think>\n\n" if complete else ""
-    return f"<think>\n{reasoning}{closing}{answer or ''}"
 
 
 @dataclass(frozen=True)

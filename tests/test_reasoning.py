@@ -407,3 +407,38 @@ def test_history_from_azure_ai_inference_messages_drops_null_fields():
     )
     history = history_without_reasoning([UserMessage(content="Hi"), answer])
     assert history == [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hi!"}]
+
+
+def test_history_drops_the_thinking_from_list_of_parts_content():
+    # reasoning_of reads text parts; the history must not send their <think> block back either.
+    parts = [{"type": "text", "text": "<think>\nhm"}, {"type": "text", "text": "\n</think>\n\nHi!"}]
+    history = history_without_reasoning([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": parts}])
+    assert reasoning_of({"role": "assistant", "content": parts}).thinking == "hm"
+    assert history[1] == {"role": "assistant", "content": "Hi!"}
+    assert parts[0]["text"] == "<think>\nhm"  # the input is left untouched
+
+
+@given(
+    thinking=st.none() | st.text(alphabet="ab <>/\nthink", max_size=30),
+    answer=st.text(alphabet="ab <>/\nthink", max_size=30),
+    complete=st.booleans(),
+)
+@settings(max_examples=300, deadline=None)
+def test_parse_think_block_reads_back_exactly_what_think_block_wrote(thinking, answer, complete):
+    from helpers.reasoning import parse_think_block, think_block
+
+    text = think_block(thinking, answer, complete)
+    parsed_thinking, parsed_answer = parse_think_block(text, complete)
+    assert think_block(parsed_thinking, parsed_answer, complete) == text
+    if thinking is not None and not complete:  # a cut thinking has no answer: all of it is thinking
+        assert (parsed_thinking, parsed_answer) == (thinking + answer, "")
+    elif thinking is not None and "\n</think>\n\n" not in thinking:
+        assert (parsed_thinking, parsed_answer) == (thinking, answer)
+
+
+def test_think_block_is_what_split_reasoning_reads():
+    from helpers.reasoning import think_block
+
+    assert split_reasoning(think_block("Let me see.", "42")) == ReasoningSplit("Let me see.", "42", True, True)
+    assert split_reasoning(think_block("Let me", complete=False)) == ReasoningSplit("Let me", None, False, True)
+    assert think_block(None, "Just an answer") == "Just an answer"

@@ -15,7 +15,8 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from helpers import clients
-from helpers.streaming import LiveView, StreamResult, TextView, aconsume, consume, describe_error
+from helpers.streaming import StreamResult, aconsume, consume, describe_error
+from helpers.views import LiveView, TextView
 from recorded_endpoint import ReplayServer
 from recorded_endpoint.recordings import RECORDINGS_DIR
 

@@ -170,12 +170,13 @@ def test_lesson_06_streams_into_the_reasoning_panel(lab, page):
 
 
 def test_a_streamed_answer_renders_in_the_live_view(lab, page):
-    """The same machinery on a two-cell notebook: recorded endpoint, openai stream, helpers.streaming.LiveView."""
+    """The same machinery on a two-cell notebook: recorded endpoint, openai stream, helpers.views.LiveView."""
     base, token, notebooks = lab
     write_recorded_notebook(
         notebooks / "browser_smoke.ipynb",
         "from helpers.clients import openai_client\n"
-        "from helpers.streaming import LiveView, consume\n\n"
+        "from helpers.streaming import consume\n"
+        "from helpers.views import LiveView\n\n"
         "messages = [{'role': 'system', 'content': 'You are a helpful assistant.'},\n"
         "            {'role': 'user', 'content': 'How many languages are in the world?'}]\n"
         "stream = openai_client().chat.completions.create(model=settings.deployment, messages=messages,\n"
