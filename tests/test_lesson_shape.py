@@ -114,3 +114,125 @@ def test_code_never_hard_codes_an_endpoint(notebook):
         if cell["cell_type"] == "code":
             found = LITERAL_ENDPOINT.search(source(cell))
             assert not found, f"cell {index} names {found.group(0)!r}: use settings or os.environ instead"
+
+
+# --- money renders as text -------------------------------------------------------------------------------------------
+# JupyterLab (and GitHub) render `$...$` within one paragraph as LaTeX math: "$1.35 / $5.40" becomes italic math.
+# Code is never math, and `\$` is a literal dollar sign, so prices are written `\$1.35` (or "USD 1.35").
+CODE_IN_MARKDOWN = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def math_in(markdown: str) -> list[str]:
+    """The paragraphs of `markdown` in which two unescaped dollar signs would render as math."""
+    text = CODE_IN_MARKDOWN.sub("", markdown).replace("\\$", "")
+    return [p.strip() for p in PARAGRAPH_BREAK.split(text) if p.count("$") >= 2]
+
+
+def markdown_outputs(cell: dict) -> list[str]:
+    values = [o.get("data", {}).get("text/markdown") for o in cell.get("outputs", [])]
+    return [v if isinstance(v, str) else "".join(v) for v in values if v]
+
+
+def test_the_math_check_finds_prices_and_spares_escaped_ones():
+    assert math_in("At $1.35 / $5.40 per million") == ["At $1.35 / $5.40 per million"]
+    assert math_in("At \\$1.35 / \\$5.40, `$HOME` and\n\n```bash\necho $A $B\n```") == []
+    assert math_in("one $1 here\n\nanother $2 there") == []
+
+
+def test_money_renders_as_text(notebook):
+    for index, cell in enumerate(notebook["cells"]):
+        texts = [source(cell)] if cell["cell_type"] == "markdown" else markdown_outputs(cell)
+        for text in texts:
+            found = math_in(text)
+            assert not found, f"cell {index} would render as math (write \\$ before each amount): {found[0][:120]!r}"
+
+
+# --- documents named by title, links that work ----------------------------------------------------------------------
+INTERNAL_CODES = re.compile(r"\b[Ss]eeds? \d{3}\b|§")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def github_anchor(heading: str) -> str:
+    """The id GitHub gives a Markdown heading (lower case, punctuation dropped, spaces as hyphens)."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors_of(path: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)  # no headings in code blocks
+    return {github_anchor(m.group(1)) for m in re.finditer(r"^#+ (.*)$", text, re.M)}
+
+
+def test_documents_are_named_by_title_not_by_number(notebook):
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] == "markdown":
+            found = INTERNAL_CODES.search(source(cell))
+            assert not found, f"cell {index} says {found.group(0)!r}: name the document, or link the section"
+
+
+def test_every_relative_link_resolves(notebook):
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        for target in LINK.findall(CODE_IN_MARKDOWN.sub("", source(cell))):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            path, _, fragment = target.partition("#")
+            resolved = (NOTEBOOKS / path).resolve()
+            assert resolved.exists(), f"cell {index} links to {target}, which does not exist"
+            if fragment and resolved.suffix == ".md":
+                assert fragment in anchors_of(resolved), f"cell {index} links to #{fragment}, not a heading of {path}"
+
+
+# --- exercises: try first, solution hidden and not run by Run All ---------------------------------------------------
+SOLUTION_BLOCK = re.compile(r"<details><summary>Solution[^<]*</summary>\s*```python\n(.*?)```", re.S)
+
+
+def exercise_parts(notebook: dict) -> tuple[int, str]:
+    """The index of the learner's answer cell and the hidden solution's code."""
+    cells = notebook["cells"]
+    exercise_at = next(i for i, c in enumerate(cells) if "## Exercise" in source(c))
+    for index in range(exercise_at, len(cells)):
+        found = SOLUTION_BLOCK.search(source(cells[index])) if cells[index]["cell_type"] == "markdown" else None
+        if found:
+            answer_at = max(i for i in range(exercise_at, index) if cells[i]["cell_type"] == "code")
+            return answer_at, found.group(1)
+    raise AssertionError("the exercise needs its solution in a <details><summary>Solution</summary> block")
+
+
+def test_exercise_waits_for_the_learner(notebook):
+    answer_at, solution = exercise_parts(notebook)
+    answer_cell = notebook["cells"][answer_at]
+    assert "..." in source(answer_cell), "the answer cell holds a `...` placeholder for the learner"
+    assert "Not answered yet" in output_text(answer_cell), "run unanswered, the check says 'Not answered yet: ...'"
+    code_after = [source(c) for c in notebook["cells"][answer_at:] if c["cell_type"] == "code"]
+    solution_lines = {line.strip() for line in solution.splitlines() if len(line.strip()) > 20}
+    for text in code_after:
+        ran = solution_lines & {line.strip() for line in text.splitlines()}
+        assert not ran, f"Run All would run the solution: {sorted(ran)[0]!r}"
+
+
+def run_with_answer(name: str, answer: str | None) -> tuple[dict, int]:
+    """Execute lesson `name` in a fresh kernel, with `answer` (if given) typed into its answer cell, as Run All does."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    answer_at, _ = exercise_parts(notebook)
+    if answer is not None:
+        notebook.cells[answer_at].source = answer
+    client = nbclient.NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
+    client.execute()
+    return notebook, answer_at
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_hidden_solution_passes_its_check(name, monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "recorded")
+    monkeypatch.setenv("REPLAY_TIMING", "none")
+    _, solution = exercise_parts(load(name))
+    executed, answer_at = run_with_answer(name, solution)
+    printed = output_text(executed.cells[answer_at])
+    assert "Correct" in printed and "Not answered yet" not in printed, printed
