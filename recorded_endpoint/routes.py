@@ -18,6 +18,7 @@ class Family(StrEnum):
     INFERENCE = "inference"  # ChatCompletionsClient on …/models (retired 2026-08-26)
     SERVERLESS = "serverless"  # ChatCompletionsClient on a serverless endpoint, no /models prefix
     PROVIDER = "provider"  # an OpenAI-compatible provider outside Azure
+    RESPONSES = "responses"  # client.responses on …/openai/v1/ or a project endpoint (recorded_endpoint.responses)
 
     @property
     def is_azure_openai(self) -> bool:
@@ -40,3 +41,7 @@ CHAT_PATHS: dict[Family, str] = {
     Family.SERVERLESS: "/chat/completions",
     Family.PROVIDER: "/v1/openai/chat/completions",
 }
+
+# The Responses API, on the resource's v1 API and on a Foundry project endpoint; the model list of the v1 API.
+RESPONSES_PATHS = ("/openai/v1/responses", "/api/projects/{project}/openai/v1/responses")
+MODELS_PATHS = ("/openai/v1/models", "/api/projects/{project}/openai/v1/models")
