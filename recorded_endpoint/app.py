@@ -16,24 +16,27 @@ Routes and what they mimic:
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
+import hmac
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from . import errors
-from .identity import parse_token
+from .errors import RequestRejected
+from .identity import verify_token
+from .limits import MAX_BODY_BYTES, BodyDeadline, BodyTooSlow, parse_json
 from .recordings import Miss, Recording, RecordingLibrary
-from .routes import CHAT_PATHS, INFERENCE_FAMILIES
+from .routes import CHAT_PATHS, INFERENCE_FAMILIES, Family
 from .wire import PROVIDER_MODEL, Completion, sse_frame
 
-MAX_BODY_BYTES = 1_000_000
-MAX_JSON_DEPTH = 32  # a chat request nests 5 deep; far deeper is an attack or a bug, never a prompt
 MODEL_INFO = {
     # Transcribed from seed 000's printed output; the live service spells the type "chat-completion"
     # (wire-format reference §1.2), and the SDK accepts both.
@@ -41,11 +44,27 @@ MODEL_INFO = {
     "model_type": "chat-completions",
     "model_provider_name": "DeepSeek",
 }
-GO_LIVE = (
-    "Recorded mode only replays the requests in recorded_endpoint/recordings/. To send your own prompt, "
-    "go live: copy .env.sample to .env, fill in AZURE_OPENAI_ENDPOINT and a key (or use Entra ID), "
-    "and restart the kernel (notebook 00 shows how)."
-)
+# Token audiences each family accepts (wire-format reference, "Microsoft Entra ID"): ai.azure.com is Microsoft's
+# current scope for v1 and Responses; ml.azure.com is azure-ai-inference's default, which a real serverless
+# endpoint accepted (azure-sdk-assets recording, wire_format W10).
+AUDIENCES: dict[str, frozenset[str]] = {
+    Family.V1: frozenset({"ai.azure.com", "cognitiveservices.azure.com"}),
+    Family.CLASSIC: frozenset({"ai.azure.com", "cognitiveservices.azure.com"}),
+    Family.INFERENCE: frozenset({"ai.azure.com", "cognitiveservices.azure.com"}),
+    Family.SERVERLESS: frozenset({"ai.azure.com", "cognitiveservices.azure.com", "ml.azure.com"}),
+    Family.RESPONSES: frozenset({"ai.azure.com", "cognitiveservices.azure.com"}),
+}
+# Dated api-versions served, and where each comes from: the course and Learn's DeepSeek-R1 page (2024-10-21), the
+# previous GA (2024-06-01), the deepseek-python sample (2025-04-01-preview), azure-ai-inference 1.0.0b9's default
+# (2024-05-01-preview) and the model inference API's stable version (2025-04-01, azure-rest-api-specs).
+API_VERSIONS: dict[str, frozenset[str]] = {
+    Family.V1: frozenset({"v1", "preview"}),
+    Family.CLASSIC: frozenset({"2024-06-01", "2024-10-21", "2025-04-01-preview"}),
+    Family.INFERENCE: frozenset({"2024-05-01-preview", "2025-04-01"}),
+    Family.SERVERLESS: frozenset({"2024-05-01-preview", "2025-04-01"}),
+}
+PARSE_IN_THREAD_BYTES = 64_000  # bodies larger than this are parsed and matched off the event loop
+MATCH_DEADLINE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,42 @@ class Timing:
             return cls(1.0 / speedup)
         raise ValueError(f"timing {text!r}: use none, recorded or scaled:F (e.g. scaled:10)")
 
+    def retry_after(self, seconds: str) -> str:
+        """A recorded ``retry-after`` scaled like the stream (never 0, which both SDKs read as "not given")."""
+        try:
+            value = float(seconds)
+        except ValueError:
+            return seconds
+        return seconds if self.factor == 1.0 else f"{max(value * self.factor, 0.001):g}"
+
+
+class Attempts:
+    """Which try of a request this is, per client, so a recorded "429, then success" plays for every learner.
+
+    The openai SDK numbers its tries in ``x-stainless-retry-count``; azure-core sends one
+    ``x-ms-client-request-id`` for all tries of a call (its RequestIdPolicy runs before the RetryPolicy). Other
+    clients are told apart by their address. Only the most recent ``kept`` clients are remembered.
+    """
+
+    def __init__(self, kept: int = 4096) -> None:
+        self.kept = kept
+        self._seen: OrderedDict[tuple[str, str], int] = OrderedDict()
+
+    def of(self, request: Request, recording: Recording) -> int:
+        """0 for a client's first try of ``recording``, 1 for its retry, and so on."""
+        if len(recording.responses) == 1:
+            return 0
+        retry = request.headers.get("x-stainless-retry-count", "")
+        if retry.isdigit() and len(retry) < 6:
+            return int(retry)
+        client = request.headers.get("x-ms-client-request-id") or (request.client.host if request.client else "")
+        key = (recording.name, client[:100])
+        attempt = self._seen.pop(key, -1) + 1
+        self._seen[key] = attempt
+        while len(self._seen) > self.kept:
+            self._seen.popitem(last=False)
+        return attempt
+
 
 @dataclass
 class ReplayConfig:
@@ -77,44 +132,58 @@ class ReplayConfig:
     api_key: str
     timing: Timing = field(default_factory=Timing)
     deployments: tuple[str, ...] = ("DeepSeek-R1",)
-
-
-class RequestRejected(Exception):
-    """Ends request handling early with a ready response."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
+    attempts: Attempts = field(default_factory=Attempts)
 
 
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
-    return header[7:].strip() if header.lower().startswith("bearer ") else None
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
+
+
+def _is_key(sent: str | None, key: str) -> bool:
+    return sent is not None and hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), key.encode())
+
+
+def _looks_like_token(bearer: str) -> bool:
+    """A JWT (what Entra ID issues) or a recorded token; anything else in ``Authorization`` is taken for a key."""
+    return bearer.startswith(("eyJ", "recorded-entra"))
 
 
 def check_auth(request: Request, family: str, config: ReplayConfig) -> None:
-    """Accept the key (``api-key`` header or Bearer) or a recorded Entra ID token for the right audience."""
-    keys = [request.headers.get("api-key"), _bearer(request)]
-    if config.api_key in keys:
+    """Accept the key (``api-key`` header or Bearer) or a recorded Entra ID token signed with it, for this route."""
+    bearer = _bearer(request)
+    if _is_key(request.headers.get("api-key"), config.api_key) or _is_key(bearer, config.api_key):
         return
-    token = parse_token(_bearer(request) or "")
-    if token and family != "provider":
-        audience, has_role = token
-        if audience == "cognitiveservices.azure.com":
-            if not has_role:
+    token = bearer is not None and family in AUDIENCES and _looks_like_token(bearer)
+    if token:
+        claims = verify_token(bearer or "", config.api_key)
+        if claims and claims.audience in AUDIENCES[family]:
+            if not claims.has_role:
                 raise RequestRejected(errors.permission_denied())
             return
-    raise RequestRejected(errors.unauthorized(family))
+    raise RequestRejected(errors.unauthorized(family, bearer=token))
 
 
-async def read_json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, or a 4xx naming what is wrong with it."""
+def check_api_version(request: Request, family: str) -> None:
+    """Azure's answers to a missing or unknown ``api-version`` (wire-format reference, "api-version")."""
+    if family not in API_VERSIONS:
+        return
+    version = request.query_params.get("api-version")
+    if version is None:
+        if family == Family.CLASSIC:  # MicrosoftDocs/azure-docs#114602: the classic route is then not found
+            raise RequestRejected(errors.resource_not_found())
+        return  # v1 needs none; the model inference routes default to the SDK's version [X] unconfirmed
+    if version not in API_VERSIONS[family]:
+        raise RequestRejected(errors.api_version_not_supported())
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw request body, or a 4xx if it is not JSON, too large, or cut short."""
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type:
+        shown = content_type[:80].encode("ascii", "replace").decode()
         raise RequestRejected(
-            errors.azure_error(
-                415, "UnsupportedMediaType", f"Content-Type must be application/json, got {content_type!r}."
-            )
+            errors.azure_error(415, "UnsupportedMediaType", f"Content-Type must be application/json, got {shown!r}.")
         )
     too_large = RequestRejected(
         errors.azure_error(413, "RequestEntityTooLarge", f"The body exceeds {MAX_BODY_BYTES} bytes.")
@@ -131,32 +200,24 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     except ClientDisconnect as gone:
         # The client hung up mid-body; nobody will read this answer, but the request ends quietly.
         raise RequestRejected(errors.bad_request("The request body ended before it was complete.")) from gone
-    too_deep = RequestRejected(errors.bad_request(f"The request body nests deeper than {MAX_JSON_DEPTH} levels."))
+    return bytes(raw)
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object within the limits of :mod:`recorded_endpoint.limits`, or a 400."""
     try:
-        body = json.loads(raw)
-    except RecursionError as error:
-        raise too_deep from error
-    except ValueError as error:  # not JSON, not UTF-8, or a number too long to convert
-        raise RequestRejected(errors.bad_request(f"The request body is not valid JSON: {error}.")) from error
+        body = parse_json(raw)
+    except ValueError as error:  # not JSON, not UTF-8, too deep, or a number too long
+        reason = str(error)[:200].encode("utf-8", "backslashreplace").decode()
+        raise RequestRejected(errors.bad_request(f"The request body is not valid JSON: {reason}.")) from error
     if not isinstance(body, dict):
         raise RequestRejected(errors.bad_request("The request body must be a JSON object."))
-    if nests_deeper_than(body, MAX_JSON_DEPTH):
-        raise too_deep
     return body
 
 
-def nests_deeper_than(value: Any, limit: int) -> bool:
-    """Whether JSON ``value`` has more than ``limit`` levels of arrays and objects (checked without recursion)."""
-    pending = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        pending.extend((child, depth + 1) for child in children)
-    return False
+async def read_json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, or a 4xx naming what is wrong with it."""
+    return json_object(await read_body(request))
 
 
 def check_messages(body: dict[str, Any]) -> None:
@@ -209,29 +270,34 @@ def check_deployment(name: Any, config: ReplayConfig) -> None:
 
 
 def miss_response(miss: Miss) -> JSONResponse:
-    if miss.nearest is None:
-        detail = "There is no recording for this route."
-    else:
-        differences = "; ".join(miss.differences[:4]) or "nothing visible"
-        detail = f"The nearest recording is '{miss.nearest.name}' ({miss.nearest.title}); it differs in: {differences}."
-    return errors.azure_error(
-        400, "RecordingNotFound", f"No recorded response matches this request. {detail} {GO_LIVE}"
-    )
+    return errors.azure_error(400, "RecordingNotFound", miss.message())
 
 
 async def stream_events(
     completion: Completion, family: str, include_usage: bool, timing: Timing
 ) -> AsyncIterator[bytes]:
     for pause_ms, data in completion.events(family, include_usage):
-        if pause_ms and timing.factor:
-            await asyncio.sleep(pause_ms * timing.factor / 1000)
+        # Without a pause, still yield to the event loop: a client that hung up is then noticed at once, instead
+        # of the rest of the stream being written into a dead socket (one log line per chunk).
+        await asyncio.sleep(pause_ms * timing.factor / 1000 if pause_ms and timing.factor else 0)
         yield sse_frame(data)
 
 
-def respond(recording: Recording, family: str, body: dict[str, Any], config: ReplayConfig) -> Response:
-    answer = recording.next_response()
+def error_headers(recorded: dict[str, str] | None, timing: Timing) -> dict[str, str]:
+    """A recorded error's headers, with ``retry-after`` scaled like the stream; ``retry-after-ms`` is not sent
+    (no real capture has it: wire-format reference §5.5)."""
+    headers = {name: value for name, value in (recorded or {}).items() if name.lower() != "retry-after-ms"}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            headers[name] = timing.retry_after(value)
+    return headers
+
+
+def respond(recording: Recording, family: str, body: dict[str, Any], config: ReplayConfig, attempt: int) -> Response:
+    answer = recording.response_for(attempt)
     if answer.get("kind") == "error":
-        return JSONResponse(answer["body"], status_code=answer["status"], headers=answer.get("headers"))
+        headers = error_headers(answer.get("headers"), config.timing)
+        return JSONResponse(answer["body"], status_code=answer["status"], headers=headers)
     completion = Completion(answer, recording.name)
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -243,48 +309,83 @@ def respond(recording: Recording, family: str, body: dict[str, Any], config: Rep
     return JSONResponse(completion.body(family))
 
 
-def chat_endpoint(family: str):
+def check_model(family: str, body: dict[str, Any], config: ReplayConfig) -> None:
+    """The model (v1, inference, provider) must name a deployment this endpoint serves."""
+    if family == Family.PROVIDER and body.get("model") != PROVIDER_MODEL:
+        model = errors_safe(repr(body.get("model"))[:80])
+        message = f"Model {model} is not available; this endpoint serves {PROVIDER_MODEL!r}."
+        raise RequestRejected(errors.azure_error(404, "model_not_found", message))
+    if family in (Family.V1, Family.INFERENCE):
+        if "model" not in body:
+            raise RequestRejected(
+                errors.bad_request(
+                    "'model' is required: pass your deployment name, e.g. model='DeepSeek-R1'.", param="model"
+                )
+            )
+        check_deployment(body["model"], config)
+
+
+def errors_safe(text: str) -> str:
+    """``text`` with any lone surrogate shown as an escape, so it can go into a UTF-8 answer."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def match(family: str, raw: bytes, config: ReplayConfig) -> tuple[dict[str, Any], Recording | Miss]:
+    """Parse, check and match a request body (plain CPU work, safe to run in a worker thread)."""
+    body = json_object(raw)
+    check_messages(body)
+    check_model(family, body, config)
+    return body, config.library.find(family, body, bool(body.get("stream")))
+
+
+def chat_endpoint(family: str) -> Callable[[Request], Any]:
     """A Starlette endpoint for the chat completions route of one family."""
 
     async def endpoint(request: Request) -> Response:
         config: ReplayConfig = request.app.state.config
-        try:
-            check_auth(request, family, config)
-            body = await read_json_body(request)
-            check_messages(body)
-            if family == "classic":
-                check_deployment(request.path_params["deployment"], config)
-            elif family == "provider":
-                if body.get("model") != PROVIDER_MODEL:
-                    model = repr(body.get("model"))[:80]
-                    message = f"Model {model} is not available; this endpoint serves {PROVIDER_MODEL!r}."
-                    return errors.azure_error(404, "model_not_found", message)
-            elif family in ("v1", "inference"):
-                if "model" not in body:
-                    return errors.bad_request(
-                        "'model' is required: pass your deployment name, e.g. model='DeepSeek-R1'.", param="model"
-                    )
-                check_deployment(body["model"], config)
-            match = config.library.find(family, body, bool(body.get("stream")))
-        except RequestRejected as rejected:
-            return rejected.response
-        if isinstance(match, Miss):
-            return miss_response(match)
-        return respond(match, family, body, config)
+        check_auth(request, family, config)
+        check_api_version(request, family)
+        if family == Family.CLASSIC:
+            check_deployment(request.path_params["deployment"], config)
+        raw = await read_body(request)
+        if len(raw) <= PARSE_IN_THREAD_BYTES:
+            body, found = match(family, raw, config)
+        else:  # a large body is parsed and explained off the event loop, so other clients are not held up
+            with anyio.fail_after(MATCH_DEADLINE_S):
+                body, found = await anyio.to_thread.run_sync(match, family, raw, config, abandon_on_cancel=True)
+        if isinstance(found, Miss):
+            return miss_response(found)
+        return respond(found, family, body, config, config.attempts.of(request, found))
 
     return endpoint
 
 
-def info_endpoint(supported: bool):
+def info_endpoint(supported: bool) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
-        family = "inference" if supported else "classic"
-        try:
-            check_auth(request, family, request.app.state.config)
-        except RequestRejected as rejected:
-            return rejected.response
-        return JSONResponse(MODEL_INFO) if supported else errors.resource_not_found()
+        family = Family.INFERENCE if supported else Family.CLASSIC
+        check_auth(request, family, request.app.state.config)
+        if not supported:
+            return errors.resource_not_found()
+        check_api_version(request, family)
+        return JSONResponse(MODEL_INFO)
 
     return endpoint
+
+
+async def rejected(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestRejected)
+    return exc.response
+
+
+async def body_too_slow(request: Request, exc: Exception) -> Response:
+    response = errors.azure_error(408, "RequestTimeout", str(exc))
+    response.headers["connection"] = "close"
+    return response
+
+
+async def match_too_slow(request: Request, exc: Exception) -> Response:
+    message = f"Matching this request took longer than {MATCH_DEADLINE_S:g} seconds; send a shorter request."
+    return errors.azure_error(503, "ServiceUnavailable", message)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -292,17 +393,23 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    return errors.azure_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.")
+    path = errors_safe(request.url.path[:200])
+    return errors.azure_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {path}.")
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    return errors.azure_error(500, "InternalServerError", "The recorded endpoint failed on this request.")
+    response = errors.azure_error(500, "InternalServerError", "The recorded endpoint failed on this request.")
+    response.headers["connection"] = "close"  # the connection ends after a 500: say so, so clients reconnect
+    return response
 
 
 def create_app(config: ReplayConfig, extra_routes: list | None = None) -> Starlette:
-    """The recorded endpoint as an ASGI app."""
+    """The recorded endpoint as an ASGI app; ``extra_routes`` (e.g. the Resource Manager routes) are added as is."""
+    from .responses import routes as responses_routes  # the Responses API builds on this module's request checks
+
     routes = [
         *(Route(path, chat_endpoint(family), methods=["POST"]) for family, path in CHAT_PATHS.items()),
+        *responses_routes(),
         Route("/openai/deployments/{deployment}/info", info_endpoint(supported=False), methods=["GET"]),
         Route("/models/info", info_endpoint(supported=True), methods=["GET"]),
         Route("/info", info_endpoint(supported=True), methods=["GET"]),
@@ -310,10 +417,19 @@ def create_app(config: ReplayConfig, extra_routes: list | None = None) -> Starle
     ]
     app = Starlette(
         routes=routes,
-        exception_handlers={404: not_found, 405: method_not_allowed, 500: server_error},
+        middleware=[Middleware(BodyDeadline)],
+        exception_handlers={
+            RequestRejected: rejected,
+            BodyTooSlow: body_too_slow,
+            TimeoutError: match_too_slow,
+            404: not_found,
+            405: method_not_allowed,
+            500: server_error,
+        },
     )
+    app.router.redirect_slashes = False  # Starlette's redirect builds Location from the Host header (F11)
     app.state.config = config
     return app
 
 
-__all__ = ["ReplayConfig", "Timing", "create_app", "INFERENCE_FAMILIES"]
+__all__ = ["MAX_BODY_BYTES", "ReplayConfig", "RequestRejected", "Timing", "create_app", "INFERENCE_FAMILIES"]

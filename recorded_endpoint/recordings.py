@@ -10,7 +10,10 @@ render it in its own wire shape), usage, optional timing, and a ``provenance`` s
 * ``recorded``: captured from a live deployment on the date given.
 
 Matching is strict on a canonical form of the request, so a prompt edited offline is not silently
-answered with something else; the miss names the nearest recording and what differs.
+answered with something else. A miss says first whether the *question* (the last user message) is new, lists the
+questions recorded for that route, then what else differs from the nearest recording. Explaining a miss costs
+time bounded by the number of recordings, whatever the size of the request: only short prefixes of the texts
+are compared.
 """
 
 from __future__ import annotations
@@ -105,22 +108,62 @@ class Recording:
         return (self.routes is None or family in self.routes) and (self.stream is None or self.stream == stream)
 
     def next_response(self) -> dict[str, Any]:
-        """The responses of a recording are served in turn (e.g. a 429, then the answer the retry gets)."""
+        """The responses of a recording in turn, one counter per process (tests; the server uses ``response_for``)."""
         response = self.responses[self.served % len(self.responses)]
         self.served += 1
         return response
 
+    def response_for(self, attempt: int) -> dict[str, Any]:
+        """The answer to a client's ``attempt``-th try (0 first): a 429, then what the retry gets; the last repeats."""
+        return self.responses[min(max(attempt, 0), len(self.responses) - 1)]
 
-@dataclass(frozen=True)
-class Miss:
-    """No recording matched; ``nearest`` and ``differences`` explain why."""
+    @property
+    def question(self) -> str:
+        """The last user message: what the learner asked."""
+        return last_question(self.messages)
 
-    nearest: Recording | None
-    differences: list[str]
+
+QUESTIONS_LISTED = 8
+COMPARED_CHARS = 400  # how much of each text the nearest-recording score looks at
+GO_LIVE = "To ask your own question, go live: see .env.sample."
+
+
+def last_question(messages: list[dict[str, str]]) -> str:
+    """The text of the last user message, or '' if there is none."""
+    return next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
 
 
 def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate prints as \ud800
+
+
+@dataclass(frozen=True)
+class Miss:
+    """No recording matched: whether the question is new, the questions recorded, and what else differs."""
+
+    nearest: Recording | None
+    differences: list[str]
+    question: str = ""
+    question_is_new: bool = True
+    recorded_questions: tuple[str, ...] = ()
+
+    def message(self) -> str:
+        """One short paragraph for the learner: the question first, then the other differences."""
+        if self.nearest is None:
+            return f"No recorded response matches this request: there is no recording for this route. {GO_LIVE}"
+        if self.question_is_new:
+            listed = "; ".join(repr(_short(q, 80)) for q in self.recorded_questions[:QUESTIONS_LISTED])
+            more = len(self.recorded_questions) - QUESTIONS_LISTED
+            listed += f" (and {more} more)" if more > 0 else ""
+            text = f"Your question {_short(self.question, 80)!r} is not recorded. Recorded questions here: {listed}."
+        else:
+            differences = "; ".join(self.differences[:4]) or "nothing visible"
+            text = (
+                f"Your question is recorded ('{self.nearest.name}': {_short(self.nearest.title, 80)}), "
+                f"but the request differs in: {differences}."
+            )
+        return f"No recorded response matches this request. {text} {GO_LIVE}"
 
 
 def describe_differences(recording: Recording, messages: list[dict[str, str]], params: dict[str, Any]) -> list[str]:
@@ -135,11 +178,11 @@ def describe_differences(recording: Recording, messages: list[dict[str, str]], p
             found.append(
                 f"messages[{index}].content is {_short(sent['content'])!r}, recorded {_short(kept['content'])!r}"
             )
-    for key in sorted(set(params) | set(recording.params)):
+    for key in sorted(set(params) | set(recording.params))[:20]:
         if params.get(key) != recording.params.get(key):
-            sent = "not sent" if key not in params else f"{params[key]!r}"
-            kept = "not recorded" if key not in recording.params else f"{recording.params[key]!r}"
-            found.append(f"parameter {key}: {sent}, recorded {kept}")
+            sent = "not sent" if key not in params else _short(repr(params[key])[:200])
+            kept = "not recorded" if key not in recording.params else _short(repr(recording.params[key])[:200])
+            found.append(f"parameter {_short(key, 40)}: {sent}, recorded {kept}")
     return found
 
 
@@ -201,15 +244,21 @@ class RecordingLibrary:
         return self._nearest(family, messages, params, stream)
 
     def _nearest(self, family: str, messages: list[dict[str, str]], params: dict[str, Any], stream: bool) -> Miss:
-        wanted = self._key(messages, params)
         candidates = [r for r in self.recordings if r.routes is None or family in r.routes]
         if not candidates:
             return Miss(None, ["no recordings exist for this route"])
-        nearest = max(
-            candidates,
-            key=lambda r: difflib.SequenceMatcher(None, wanted, self._key(r.messages, r.params)).ratio(),
-        )
+        question = last_question(messages)
+        nearest = max(candidates, key=lambda r: _closeness(r, question, messages, params))
         differences = describe_differences(nearest, messages, params)
         if not differences and nearest.stream is not None and nearest.stream != stream:
             differences = [f"stream={stream}, recorded stream={nearest.stream}"]
-        return Miss(nearest, differences)
+        questions = tuple(dict.fromkeys(r.question for r in candidates if r.question))
+        return Miss(nearest, differences, question, question not in questions, questions)
+
+
+def _closeness(recording: Recording, question: str, messages: list[dict[str, str]], params: dict[str, Any]) -> tuple:
+    """How near a recording is to a request; cheap whatever the request's size (prefixes only)."""
+    same_messages = sum(sent == kept for sent, kept in zip(messages, recording.messages, strict=False))
+    similar = difflib.SequenceMatcher(None, question[:COMPARED_CHARS], recording.question[:COMPARED_CHARS])
+    differing_params = sum(params.get(key) != recording.params.get(key) for key in {*params, *recording.params})
+    return (question == recording.question, same_messages, round(similar.ratio(), 2), -differing_params)

@@ -33,7 +33,7 @@ from recorded_endpoint.server import free_port
 
 CHAT_PATHS = {
     "v1": "/openai/v1/chat/completions",
-    "classic": "/openai/deployments/DeepSeek-R1/chat/completions",
+    "classic": "/openai/deployments/DeepSeek-R1/chat/completions?api-version=2024-10-21",
     "inference": "/models/chat/completions",
     "serverless": "/chat/completions",
     "provider": "/v1/openai/chat/completions",
@@ -173,7 +173,7 @@ def test_wrong_method_is_a_405(http):
 @pytest.mark.parametrize(
     "path, model",
     [
-        ("/openai/deployments/deepseek-r2/chat/completions", "DeepSeek-R1"),
+        ("/openai/deployments/deepseek-r2/chat/completions?api-version=2024-10-21", "DeepSeek-R1"),
         (CHAT_PATHS["v1"], "DeepSeek-R1-0528"),
         (CHAT_PATHS["v1"], ["DeepSeek-R1"]),
         (CHAT_PATHS["inference"], "gpt-4o"),
@@ -213,7 +213,6 @@ def test_wrong_content_type_is_a_415(http, content_type):
         {"authorization": "Bearer not-the-key"},
         {"authorization": "Basic dXNlcjpwYXNz"},
         {"authorization": "Bearer"},
-        {"authorization": "Bearer recorded-entra:management.azure.com"},  # a token for the wrong audience
     ],
 )
 @pytest.mark.parametrize("family", list(CHAT_PATHS))
@@ -418,14 +417,40 @@ def test_openai_max_retries_rides_out_a_429():
         started = time.monotonic()
         raw = client.chat.completions.with_raw_response.create(model="DeepSeek-R1", messages=QUICK_SUM)
         assert raw.retries_taken == 1  # the 429, then the answer
-        assert time.monotonic() - started < 0.5  # it waited retry-after-ms (10 ms), not retry-after (1 s)
+        assert time.monotonic() - started < 0.5  # timing none scales the recorded 1 s retry-after down
         assert "408" in raw.parse().choices[0].message.content
-        with pytest.raises(openai.RateLimitError) as caught:  # the sequence starts over: a 429 first
+        with pytest.raises(openai.RateLimitError) as caught:  # every client's first try meets the 429
             client.with_options(max_retries=0).chat.completions.create(
                 model="DeepSeek-R1", messages=QUICK_SUM
             )
-        assert caught.value.response.headers["retry-after-ms"] == "10"
+        assert "retry-after-ms" not in caught.value.response.headers  # invented; no real capture has it
+        assert caught.value.response.headers["retry-after"] == "0.001"
         assert "Please retry after 1 second" in caught.value.body["message"]
+
+
+def test_retry_after_is_the_recorded_seconds_at_recorded_timing(monkeypatch):
+    with ReplayServer(timing="recorded") as server:
+        client = openai.OpenAI(base_url=f"{server.url}/openai/v1/", api_key=server.api_key, max_retries=0)
+        with pytest.raises(openai.RateLimitError) as caught:
+            client.chat.completions.create(model="DeepSeek-R1", messages=QUICK_SUM)
+        assert caught.value.response.headers["retry-after"] == "1"
+
+
+def test_every_learner_meets_the_429_then_the_answer():
+    """Multi-response recordings play per client: by the SDK's retry count or request id, not one shared counter."""
+    with ReplayServer() as server:
+        for _learner in range(3):
+            client = openai.OpenAI(base_url=f"{server.url}/openai/v1/", api_key=server.api_key, max_retries=2)
+            raw = client.chat.completions.with_raw_response.create(model="DeepSeek-R1", messages=QUICK_SUM)
+            assert raw.retries_taken == 1
+        for _learner in range(3):
+            statuses: list[int] = []
+            inference = ChatCompletionsClient(endpoint=server.url, credential=AzureKeyCredential(server.api_key))
+            inference.complete(
+                messages=[UserMessage(content=QUICK_SUM[0]["content"])],
+                raw_response_hook=lambda response, seen=statuses: seen.append(response.http_response.status_code),
+            )
+            assert statuses == [429, 200]
 
 
 def test_openai_gives_up_after_max_retries_when_every_try_is_a_429():
