@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit notebooks regen serve record bench lint browser lock clean
+.PHONY: lab test unit notebooks regen serve record bench lint browser site lock clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ record: $(STAMP)  ## record the lessons' live answers into build/recordings/ (us
 
 browser: $(STAMP)  ## JupyterLab in headless Chromium runs lesson 06 (needs /usr/bin/chromium)
 	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests/browser
+
+# Sphinx + myst-nb render the stored outputs (nothing is executed); any warning, such as a broken link, fails.
+site: $(STAMP)  ## the course as a static site: build/site/html/index.html (no network needed, then or later)
+	$(BIN)/python -m sphinx -b html -c site -d build/site/doctrees -W --keep-going -q . build/site/html
+	@echo "The site is in build/site/html/: open index.html, or: $(BIN)/python -m http.server -d build/site/html"
 
 serve: $(STAMP)  ## a recorded endpoint for a workshop room: make serve ARGS="--host 0.0.0.0 --api-key ..."
 	$(BIN)/python -m recorded_endpoint serve $(ARGS)
