@@ -4,7 +4,10 @@ DeepSeek-R1 thinks before it answers. Depending on the route, the thinking arriv
 
 - inside `content`, wrapped in tags: `<think>\\n...\\n</think>\\n\\nanswer` (Azure's model-inference route);
 - in a separate `reasoning_content` (or `reasoning`) field, with `content` holding only the answer
-  (Azure OpenAI routes, DeepSeek's API, vLLM).
+  (Azure OpenAI routes, DeepSeek's API, vLLM);
+- on the Responses API, as `reasoning` output items next to a `message` item holding the answer
+  (`output_text`); Learn shows the text in `summary[].text`, the OpenAI spec also allows `content[]` parts of
+  type `reasoning_text`: both are read.
 
 Three tools cover both, for complete messages and for streams:
 
@@ -97,11 +100,14 @@ def split_reasoning(text: str | None, starts_in_thinking: bool | None = None) ->
 
 
 def reasoning_of(message: Any, starts_in_thinking: bool | None = None) -> ReasoningSplit:
-    """Thinking and answer of a response message of either SDK, or of a dict.
+    """Thinking and answer of a response message of either SDK, of a Responses API object, or of a dict.
 
     A non-empty `reasoning_content` (or `reasoning`) field wins and `content` is then the answer, taken
     as is (tags in it stay literal). Otherwise the tags in `content` are parsed with `split_reasoning`.
+    A Responses object (`client.responses.create(...)`) is read from its output items instead.
     """
+    if is_response(message):
+        return _response_split(message, starts_in_thinking)
     _reject_whole_response(message)
     reasoning = reasoning_field(message)
     content = message_field(message, "content")
@@ -349,6 +355,43 @@ def _require_text(text: Any) -> None:
 def _reject_whole_response(message: Any) -> None:
     if message_field(message, "choices") is not None or message_field(message, "message") is not None:
         raise TypeError("Pass a message, not a whole response or choice: e.g. response.choices[0].message.")
+
+
+# -- Responses API objects ------------------------------------------------------------------------------
+
+
+def is_response(obj: Any) -> bool:
+    """True for a Responses API object (`client.responses.create(...)`) or its dict: `object == "response"`."""
+    return message_field(obj, "object") == "response"
+
+
+def reasoning_item_text(item: Any) -> str:
+    """The text of a `reasoning` output item: its `content[]` parts of type `reasoning_text` if any, else its
+    `summary[].text` (what Learn shows for DeepSeek on Foundry); parts are joined with a newline."""
+    parts = [message_field(part, "text") or "" for part in message_field(item, "content") or []]
+    parts = parts or [message_field(part, "text") or "" for part in message_field(item, "summary") or []]
+    return "\n".join(parts)
+
+
+def _response_split(response: Any, starts_in_thinking: bool | None) -> ReasoningSplit:
+    thinking: list[str] = []
+    answer: list[str] = []
+    saw_reasoning = False
+    for item in message_field(response, "output") or []:
+        kind = message_field(item, "type")
+        if kind == "reasoning":
+            saw_reasoning = True
+            thinking.append(reasoning_item_text(item))
+        elif kind == "message":
+            answer += [message_field(part, "text") or "" for part in message_field(item, "content") or []
+                       if message_field(part, "type") == "output_text"]  # fmt: skip
+    text = "".join(answer)
+    if not saw_reasoning:  # a host that left the tags in the text: parse them as on the chat routes
+        return split_reasoning(text if answer else None, starts_in_thinking)
+    cut_while_thinking = message_field(response, "status") == "incomplete" and not text
+    return ReasoningSplit(
+        thinking="\n".join(thinking).strip(), answer=text.lstrip() or None, thinking_complete=not cut_while_thinking
+    )
 
 
 # -- the <think> block, written and read back --------------------------------------------------------

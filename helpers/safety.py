@@ -10,6 +10,11 @@ three shapes (wire-format reference §4 and §5):
 * **annotations** ride on every answer from the Azure OpenAI routes: ``prompt_filter_results`` for the
   prompt and ``content_filter_results`` on each choice (and on each streamed chunk).
 
+The Responses API (a Foundry extension, wire-format reference "The Responses API") sends all of these in one
+top-level ``content_filters`` array instead: one entry per checked text, each with ``blocked``, ``source_type``
+(``prompt`` or ``completion``) and ``content_filter_results``; read it as ``response.model_extra["content_filters"]``.
+A blocked prompt is still a 400 ``content_filter``, with the array in the error body in place of ``innererror``.
+
 :func:`safety_report` turns any of these into a :class:`SafetyReport`; :func:`safety_table` gives the
 same as a DataFrame, one row per category::
 
@@ -34,6 +39,7 @@ from .sdk import as_dict, finish_reason
 SEVERITIES = ("safe", "low", "medium", "high")
 HARM_CATEGORIES = ("hate", "sexual", "violence", "self_harm")
 CONTENT_FILTER = "content_filter"
+RESPONSE_END_EVENTS = ("response.completed", "response.incomplete", "response.failed")
 
 PROMPT_BLOCKED = "prompt blocked"
 COMPLETION_CUT = "completion cut"
@@ -118,14 +124,18 @@ def safety_report(source: Any) -> SafetyReport:
     """The content filter's verdict from an error, a response, a list of stream chunks, or a raw body dict.
 
     Accepts ``openai.BadRequestError``, azure-core ``HttpResponseError`` (as ``azure-ai-inference`` raises
-    it), an openai ``ChatCompletion``, an azure-ai-inference ``ChatCompletions``, the chunks of a stream
-    (openai or azure-ai-inference, collected in a list), or the JSON body of any of these as a dict.
+    it), an openai ``ChatCompletion``, an azure-ai-inference ``ChatCompletions``, a Responses API ``Response``,
+    the chunks or events of a stream (collected in a list), or the JSON body of any of these as a dict.
     """
     if isinstance(source, BaseException):
         return _error_report(source)
     if _is_stream(source):
-        return _stream_report([_as_dict(chunk) for chunk in source])
+        chunks = [_as_dict(chunk) for chunk in source]
+        final = [c["response"] for c in chunks if c.get("type") in RESPONSE_END_EVENTS and c.get("response")]
+        return _response_report(final[-1]) if final else _stream_report(chunks)
     body = _as_dict(source)
+    if body.get("object") == "response":
+        return _response_report(body)
     if "choices" in body or "prompt_filter_results" in body:
         return _completion_report(body)
     inner = body.get("error", body)
@@ -176,6 +186,9 @@ def _error_body_report(status: int | None, inner: Any) -> SafetyReport:
             "(a 400 with code 'content_filter'). "
             "Lesson 08's troubleshooting section explains each error and its fix."
         )
+    if inner.get("content_filters"):  # the Responses API: the array replaces innererror
+        results = _content_filter_results(inner["content_filters"])
+        return SafetyReport(PROMPT_BLOCKED, tuple(results), code=code, message=inner.get("message"))
     details = inner.get("innererror") or inner.get("inner_error") or {}
     # The wire says content_filter_result; the REST spec says content_filter_results. Accept both.
     categories = details.get("content_filter_result") or details.get("content_filter_results") or {}
@@ -197,6 +210,30 @@ def _completion_report(body: Mapping[str, Any]) -> SafetyReport:
             "completion", choice.get("index", position), choice.get("content_filter_results") or {}
         )
     if any(finish_reason(choice) == CONTENT_FILTER for choice in choices):
+        return SafetyReport(COMPLETION_CUT, tuple(results))
+    return SafetyReport(PASSED if results else NOT_ANNOTATED, tuple(results))
+
+
+def _content_filter_results(entries: Iterable[Any]) -> list[FilterResult]:
+    """The Responses API's ``content_filters`` entries, as results; the ``index`` counts entries per target."""
+    results: list[FilterResult] = []
+    seen: dict[str, int] = {}
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        target = entry.get("source_type") or "prompt"
+        index = seen[target] = seen.get(target, -1) + 1
+        results += _results(target, index, entry.get("content_filter_results") or {})
+    return results
+
+
+def _response_report(body: Mapping[str, Any]) -> SafetyReport:
+    """A Responses object: its ``content_filters``, and whether the filter cut the output."""
+    results = _content_filter_results(body.get("content_filters") or [])
+    cut = (body.get("incomplete_details") or {}).get("reason") == CONTENT_FILTER or any(
+        entry.get("blocked") for entry in body.get("content_filters") or [] if isinstance(entry, Mapping)
+    )
+    if cut:
         return SafetyReport(COMPLETION_CUT, tuple(results))
     return SafetyReport(PASSED if results else NOT_ANNOTATED, tuple(results))
 

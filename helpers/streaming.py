@@ -5,6 +5,11 @@ arrives in `delta.reasoning_content`) and with `azure-ai-inference`'s `Streaming
 inference route: the thinking arrives inside `delta.content` between `<think>` and `</think>`). Both go
 through `helpers.reasoning.ReasoningStream.feed_delta`, so the same code splits both wire shapes.
 
+Responses API streams are read too: `client.responses.create(..., stream=True)` and `client.responses.stream(...)`
+yield typed events; the reasoning deltas (`response.reasoning_summary_text.delta`, or
+`response.reasoning_text.delta`) feed the thinking, `response.output_text.delta` the answer, and the final
+`response.completed` (or `response.incomplete`) event gives the usage and why the output ended.
+
     stream = client.chat.completions.create(model=..., messages=..., stream=True)
     result = consume(stream, view=LiveView())     # or TextView(), or no view at all
     print(result.to_text())                       # "Thinking:" block, then "Answer:" block
@@ -27,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .reasoning import CLOSE_TAG, REASONING_FIELDS, ReasoningStream, split_reasoning
+from .reasoning import CLOSE_TAG, REASONING_FIELDS, ReasoningStream, is_response, split_reasoning
 from .sdk import as_dict, finish_reason, message_field
 from .views import LiveView, StreamView, TextView, render_text
 
@@ -40,6 +45,13 @@ __all__ = [
     "aconsume",
     "describe_error",
 ]
+
+# Responses API stream events (openai.types.responses): which carry thinking, which end the response.
+REASONING_DELTA_EVENTS = ("response.reasoning_summary_text.delta", "response.reasoning_text.delta")
+ANSWER_DELTA_EVENT = "response.output_text.delta"
+FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
+# How a Response's status reads as a chat finish_reason ("incomplete" is told apart by its reason).
+INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
 
 
 @dataclass
@@ -70,9 +82,11 @@ class StreamResult:
 
     @property
     def output_tokens(self) -> int | None:
-        """Generated tokens: the service's `completion_tokens`, else the tokenizer's count of what arrived."""
-        if self.usage and self.usage.get("completion_tokens") is not None:
-            return int(self.usage["completion_tokens"])
+        """Generated tokens: the service's count (`completion_tokens`, or `output_tokens` on the Responses API),
+        else the tokenizer's count of what arrived."""
+        for name in ("completion_tokens", "output_tokens"):
+            if self.usage and self.usage.get(name) is not None:
+                return int(self.usage[name])
         if self.thinking is None and self.answer is None:
             return None
         from .tokens import count_tokens
@@ -162,6 +176,10 @@ class _Consumer:
 
     def chunk(self, chunk: Any) -> None:
         self.result.chunks += 1
+        kind = message_field(chunk, "type")
+        if isinstance(kind, str) and (kind.startswith("response.") or kind == "error"):
+            self.event(kind, chunk)
+            return
         usage = message_field(chunk, "usage")
         if usage:
             self.result.usage = as_dict(usage, drop_none=True)
@@ -174,6 +192,23 @@ class _Consumer:
             delta = message_field(choice, "delta")
             if delta is not None:
                 self.delta(delta)
+
+    def event(self, kind: str, event: Any) -> None:
+        """One typed event of a Responses API stream; the others (item added, part done, ...) carry no news."""
+        if kind in REASONING_DELTA_EVENTS:
+            self.delta({"reasoning_content": message_field(event, "delta")})
+        elif kind == ANSWER_DELTA_EVENT:
+            self.delta({"content": message_field(event, "delta")})
+        elif kind in FINAL_EVENTS:
+            response = message_field(event, "response")
+            usage = message_field(response, "usage")
+            if usage:
+                self.result.usage = as_dict(usage, drop_none=True)
+            self.result.finish_reason = response_finish_reason(response)
+            if kind == "response.failed":
+                self.fail(ResponseFailed(message_field(response, "error")))
+        elif kind == "error":
+            self.fail(ResponseFailed(event))
 
     def delta(self, delta: Any) -> None:
         if any(isinstance(message_field(delta, name), str) for name in REASONING_FIELDS):
@@ -226,7 +261,41 @@ class _Consumer:
         )
 
 
+class ResponseFailed(RuntimeError):
+    """A Responses API stream reported an error (an `error` event, or `response.failed`)."""
+
+    def __init__(self, error: Any) -> None:
+        self.code = message_field(error, "code")
+        self.message = message_field(error, "message") or "the response failed"
+        super().__init__(f"{self.code}: {self.message}" if self.code else self.message)
+
+
+def response_finish_reason(response: Any) -> str | None:
+    """A Response's status as a chat finish_reason: "stop", "length", "content_filter", or None (failed)."""
+    status = message_field(response, "status")
+    if status == "completed":
+        return "stop"
+    if status == "incomplete":
+        reason = message_field(message_field(response, "incomplete_details"), "reason")
+        return INCOMPLETE_REASONS.get(reason, reason)
+    return None
+
+
+def _is_stream_manager(stream: Any) -> bool:
+    """`client.responses.stream(...)` returns a context manager that opens the stream."""
+    return hasattr(stream, "__enter__") and not hasattr(stream, "__iter__")
+
+
+def _is_async_stream_manager(stream: Any) -> bool:
+    return hasattr(stream, "__aenter__") and not hasattr(stream, "__aiter__")
+
+
 def _require_stream(stream: Any) -> None:
+    if is_response(stream):
+        raise TypeError(
+            "This is a complete Responses object, not a stream: pass stream=True to responses.create(), use "
+            "responses.stream(), or read it with helpers.reasoning.reasoning_of(response)."
+        )
     if message_field(stream, "choices") is not None:
         raise TypeError(
             "This is a complete response, not a stream: pass stream=True to create()/complete(), "
@@ -254,6 +323,9 @@ def consume(
     stream is closed at the end either way.
     """
     _require_stream(stream)
+    if _is_stream_manager(stream):
+        with stream as opened:
+            return consume(opened, view, starts_in_thinking=starts_in_thinking, started=started)
     consumer = _Consumer(view, starts_in_thinking, started)
     try:
         for chunk in stream:
@@ -278,6 +350,15 @@ async def aconsume(
     awaited here, the clock includes the request, and an error it raises (401, 404, 429, ...) is recorded in
     `result.error` like a mid-stream one, which is what a chat UI wants to show.
     """
+    if _is_async_stream_manager(stream):  # client.responses.stream(...) on AsyncOpenAI
+        started = time.perf_counter() if started is None else started
+        try:
+            async with stream as opened:
+                return await aconsume(opened, view, starts_in_thinking=starts_in_thinking, started=started)
+        except Exception as error:  # noqa: BLE001 - the request failed: shown like a broken stream
+            consumer = _Consumer(view, starts_in_thinking, started)
+            consumer.fail(error)
+            return consumer.finish()
     consumer = _Consumer(view, starts_in_thinking, started)
     try:
         opened = await stream if inspect.isawaitable(stream) else stream
