@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .reasoning import ReasoningSplit, reasoning_of, think_block
+from .reasoning import ReasoningSplit, is_response, reasoning_of, think_block
 from .sdk import message_field
 from .tokens import count_tokens
 
@@ -151,11 +151,27 @@ class UsageCounts:
 
 
 def read_usage(usage: Any) -> UsageCounts:
-    """Token counts of an openai usage, an azure-ai-inference usage, a dict, or a response carrying one."""
+    """Token counts of an openai usage, an azure-ai-inference usage, a dict, or a response carrying one.
+
+    Responses API usage (`input_tokens`, `output_tokens`, `output_tokens_details.reasoning_tokens`) reads as the
+    same counts: input tokens are prompt tokens, output tokens are completion tokens.
+    """
     if isinstance(usage, UsageCounts):
         return usage
     if usage is None:
         raise ValueError("No usage given. Pass response.usage (or the whole response).")
+    if is_response(usage):  # a whole Responses object
+        usage = message_field(usage, "usage")
+        if usage is None:
+            raise ValueError("This response carries no usage yet (still in progress?): pass the final response.")
+    if message_field(usage, "input_tokens") is not None:  # Responses API names
+        details = message_field(usage, "output_tokens_details")
+        reasoning = None if details is None else message_field(details, "reasoning_tokens")
+        return UsageCounts(
+            prompt_tokens=_token_count(usage, "input_tokens"),
+            completion_tokens=_token_count(usage, "output_tokens"),
+            reasoning_tokens=None if reasoning is None else _whole_number(reasoning, "reasoning_tokens"),
+        )
     if message_field(usage, "choices") is not None:  # a whole response, or a stream's last chunk
         if message_field(usage, "usage") is None:
             raise ValueError(
@@ -237,16 +253,18 @@ def split_completion_tokens(response_or_message: Any, usage: Any = None) -> Toke
     """Reasoning and answer tokens of a response (either SDK, or a dict), or of a message plus its usage.
 
     The service's own `reasoning_tokens` wins when it sends one (DeepSeek's API does; Azure's DeepSeek-R1
-    examples show none). Otherwise the thinking is counted as the model generated it,
-    `<think>\\n…\\n</think>\\n\\n`, and labelled "counted".
+    examples show none), unless it reads 0 next to visible thinking: Learn's known issue (2026-06-04) for
+    Foundry models that are not Azure OpenAI models on the Responses API. Otherwise the thinking is counted as
+    the model generated it, `<think>\\n…\\n</think>\\n\\n`, and labelled "counted".
     """
     message, response_usage = _message_and_usage(response_or_message)
     usage = usage if usage is not None else response_usage
     counts = None if usage is None else read_usage(usage)
-    if counts is not None and counts.reasoning_tokens is not None:
+    split = reasoning_of(message)
+    zero_next_to_thinking = counts is not None and counts.reasoning_tokens == 0 and bool(split.thinking)
+    if counts is not None and counts.reasoning_tokens is not None and not zero_next_to_thinking:
         reasoning = min(counts.reasoning_tokens, counts.completion_tokens)
         return TokenSplit(reasoning, counts.completion_tokens - reasoning, "service")
-    split = reasoning_of(message)
     reasoning = count_tokens(generated_thinking(split))
     if counts is None:
         return TokenSplit(reasoning, count_tokens(split.answer or ""), "counted")
@@ -261,6 +279,8 @@ def generated_thinking(split: ReasoningSplit) -> str:
 
 
 def _message_and_usage(obj: Any) -> tuple[Any, Any]:
+    if is_response(obj):  # a Responses object: reasoning_of reads its output items
+        return obj, message_field(obj, "usage")
     choices = message_field(obj, "choices")
     if choices is not None:  # a whole response
         if not choices:
