@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = REPO_ROOT / ".env"  # read when no other file is named (the tests point it at an empty one)
 DEFAULT_DEPLOYMENT = "DeepSeek-R1"
 CLASSIC_API_VERSION = "2024-10-21"
 INFERENCE_API_VERSION = "2024-05-01-preview"
@@ -75,9 +76,9 @@ def _env(source: dict[str, str | None], name: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def read_environment(env_file: Path | None = None) -> dict[str, str | None]:
+def read_environment(env_file: str | Path | None = None) -> dict[str, str | None]:
     """The process environment over the values of ``.env`` (the process wins, as python-dotenv does)."""
-    path = env_file if env_file is not None else REPO_ROOT / ".env"
+    path = Path(env_file) if env_file is not None else ENV_FILE
     values: dict[str, str | None] = dict(dotenv_values(path)) if path.is_file() else {}
     values.update(os.environ)
     return values
@@ -126,7 +127,7 @@ def _endpoint_of_account(source: dict[str, str | None]) -> str | None:
     return f"https://{account}.services.ai.azure.com" if account and subscription else None
 
 
-def load_settings(env_file: Path | None = None) -> Settings:
+def load_settings(env_file: str | Path | None = None) -> Settings:
     """Read the course settings from the environment and ``.env``.
 
     Recorded mode is chosen when ``COURSE_MODE=recorded`` or when no endpoint is configured: neither

@@ -1,26 +1,16 @@
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from helpers.settings import SettingsError, load_settings, normalize_endpoint
+from recorded_endpoint.recordings import RECORDINGS_DIR
 
 NO_ENV_FILE = Path("/nonexistent/.env")
 
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    for name in (
-        "COURSE_MODE",
-        "COURSE_AUTH",
-        "AZURE_OPENAI_ENDPOINT",
-        "AZURE_OPENAI_API_KEY",
-        "AZURE_INFERENCE_ENDPOINT",
-        "AZURE_INFERENCE_CREDENTIAL",
-        "AZURE_DEEPSEEK_DEPLOYMENT",
-        "OPENAI_API_VERSION",
-    ):
-        monkeypatch.delenv(name, raising=False)
+# Whatever the developer's shell or `.env` holds, these tests see only what they set (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("hermetic_settings")
 
 
 def test_nothing_configured_means_recorded_mode():
@@ -117,3 +107,48 @@ def test_subscription_and_account_name_are_enough_to_go_live(monkeypatch):
     settings = load_settings(NO_ENV_FILE)
     assert (settings.mode, settings.auth) == ("live", "entra")
     assert settings.endpoint == "https://my-foundry.services.ai.azure.com"
+
+
+def test_the_default_env_file_is_read(hermetic_settings):
+    hermetic_settings.write_text("AZURE_OPENAI_ENDPOINT=https://fromfile.openai.azure.com\nCOURSE_AUTH=entra\n")
+    assert load_settings().endpoint == "https://fromfile.openai.azure.com"
+
+
+def test_setup_reads_the_env_file_it_is_given(tmp_path, hermetic_settings):
+    import helpers
+
+    hermetic_settings.write_text("COURSE_MODE=recorded\n")  # the default file would say recorded
+    room = tmp_path / "room.env"
+    room.write_text("AZURE_OPENAI_ENDPOINT=https://room.openai.azure.com/\nAZURE_OPENAI_API_KEY=not-a-real-key\n")
+    settings = helpers.setup(quiet=True, env_file=room)
+    assert (settings.mode, settings.endpoint, settings.auth) == ("live", "https://room.openai.azure.com", "key")
+    assert os.environ["AZURE_OPENAI_ENDPOINT"] == "https://room.openai.azure.com/"  # exported as the file says
+    assert os.environ["AZURE_INFERENCE_ENDPOINT"] == "https://room.services.ai.azure.com/models"
+
+
+def test_recorded_setup_starts_the_endpoint_once_and_points_the_environment_at_it(monkeypatch, capsys):
+    import openai
+
+    import helpers
+
+    monkeypatch.setattr(helpers, "_server", None)  # this test's own endpoint, stopped at the end
+    monkeypatch.setenv("COURSE_SHARED_ENDPOINT", "0")  # not the machine's shared one, which other kernels use
+    try:
+        settings = helpers.setup()
+        server = helpers.recorded_server()
+        assert server is not None
+        assert "Recorded mode" in capsys.readouterr().out and server.url in settings.endpoint
+        assert (settings.mode, settings.endpoint, settings.deployment) == ("recorded", server.url, "DeepSeek-R1")
+        assert os.environ["AZURE_OPENAI_ENDPOINT"] == server.url
+        assert helpers.setup(quiet=True) == settings and helpers.recorded_server() is server  # started once
+        client = openai.OpenAI(base_url=settings.v1_base_url, api_key=settings.api_key, max_retries=0)
+        messages = [
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "Who painted the Mona Lisa?"},
+        ]
+        answer = client.chat.completions.create(model=settings.deployment, messages=messages)
+        recorded = json.loads((RECORDINGS_DIR / "mona-lisa.json").read_text(encoding="utf-8"))["response"]
+        assert answer.choices[0].message.content == recorded["answer"]
+    finally:
+        if helpers.recorded_server() is not None:
+            helpers.recorded_server().stop()

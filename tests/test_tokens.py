@@ -1,6 +1,5 @@
 """Tests for helpers.tokens: DeepSeek-R1's real tokenizer, offline."""
 
-import jinja2
 import pytest
 from azure.ai.inference.models import AssistantMessage, SystemMessage, TextContentItem, UserMessage
 from hypothesis import given, settings
@@ -164,7 +163,11 @@ def test_render_prompt_matches_the_shipped_jinja_template(messages):
     )
     expected = template.render(messages=messages, bos_token=BOS, add_generation_prompt=True)
     assert render_prompt(messages) == expected
-    assert jinja2.__version__  # the reference renderer is the real Jinja engine
+    # Both branches of the template, and a rendering that really holds the conversation.
+    without_prompt = template.render(messages=messages, bos_token=BOS, add_generation_prompt=False)
+    assert render_prompt(messages, add_generation_prompt=False) == without_prompt
+    assert expected == without_prompt + "<｜Assistant｜>" and expected.startswith(BOS)
+    assert messages[-1]["content"] in expected
 
 
 def test_sdk_message_objects_count_like_dicts():
