@@ -781,3 +781,178 @@ def test_a_recorded_file_answers_before_an_older_authored_one(tmp_path):
     assert library.find("v1", question, stream=False).name == path.stem
     assert library.find("v1", question, stream=True).name == "languages", "other stream modes keep the old one"
     assert library.find("inference", question, stream=False).name == "languages", "and so do other routes"
+
+
+# --- the attack of the December 2026 review: secrets hidden where redaction used to miss them -----------------
+# Each case is one question; the fake upstream answers it with a secret hidden in one place. A case passes when
+# no written file holds any readable form of its secret: whole, in the pieces the stream split it into, or in
+# the copy the case made of it. A case may be written (redacted) or refused; the test names which.
+PROVIDER_TOKEN = "Xy7Qw3Er5Ty8Ui9Op0As2Df4Gh6Jk1Lz"  # 33 mixed letters and digits: too short for the token shape
+CLIENT_KEY = "c0ffee00c0ffee00c0ffee00c0ffee00"  # a live key a client passes as ?api-key=
+HEX_PIECES_8 = [UPSTREAM_KEY[i : i + 8] for i in range(0, 32, 8)]
+HEX_PIECES_16 = [UPSTREAM_KEY[:16], UPSTREAM_KEY[16:]]
+SPACED_KEY = " ".join(UPSTREAM_KEY[i : i + 4] for i in range(0, 32, 4))
+
+
+def halves(text: str) -> list[str]:
+    return [text[: len(text) // 2], text[len(text) // 2 :]]
+
+
+ATTACKS: dict[str, dict] = {
+    # (a) a secret split across streamed chunks
+    "a hex key in 8-char chunks": {"stream": ["The key is ", *HEX_PIECES_8, "."], "forms": HEX_PIECES_8},
+    "a hex key in 16-char chunks": {"stream": ["Key: ", *HEX_PIECES_16, "."], "forms": HEX_PIECES_16},
+    "a provider token in chunks": {"stream": ["Token ", *halves(PROVIDER_TOKEN)], "forms": halves(PROVIDER_TOKEN)},
+    "an Entra token in chunks": {"stream": ["JWT ", *halves(JWT)], "forms": halves(JWT)},
+    "the hostname in chunks": {"stream": ["Host ", *halves(HOST)], "forms": [HOST]},
+    # (b) a filter verdict's error, non-streamed, in a stream chunk, and in prompt_filter_results
+    "a verdict error": {"verdict_error": f"see x{PROVIDER_TOKEN}", "forms": [PROVIDER_TOKEN]},
+    "a verdict error in a stream": {
+        "stream": ["Fine."],
+        "verdict_error": f"see x{PROVIDER_TOKEN}",
+        "forms": [PROVIDER_TOKEN],
+    },
+    "a prompt verdict error": {"prompt_verdict_error": f"x{PROVIDER_TOKEN}", "forms": [PROVIDER_TOKEN]},
+    "a verdict error code": {"verdict_code": f"x{PROVIDER_TOKEN}", "forms": [PROVIDER_TOKEN]},
+    # (c) the finish reason
+    "a finish reason": {"finish": f"len-{PROVIDER_TOKEN}", "forms": [PROVIDER_TOKEN]},
+    "a finish reason in a stream": {"stream": ["Done."], "finish": f"len-{PROVIDER_TOKEN}", "forms": [PROVIDER_TOKEN]},
+    # (d) a key the client passed as ?api-key=, echoed bare
+    "a query key in the answer": {"query_key": True, "answer": f"Your key {CLIENT_KEY}x", "forms": [CLIENT_KEY]},
+    "a query key in an error": {"query_key": True, "error": f"bad key {CLIENT_KEY}", "forms": [CLIENT_KEY]},
+    "a query key in a verdict": {"query_key": True, "verdict_error": f"k={CLIENT_KEY}", "forms": [CLIENT_KEY]},
+    # (e) known values inside a word, in the request's own prompt
+    "a provider token inside a word": {"prompt": f"Say x{PROVIDER_TOKEN}", "forms": [PROVIDER_TOKEN]},
+    "the proxy key inside a word": {"prompt": "Say xLOCAL_KEY", "forms": ["LOCAL_KEY"]},
+    # (f) transformed copies
+    "a key in groups of four": {"answer": f"Key: {SPACED_KEY}.", "forms": [SPACED_KEY, *SPACED_KEY.split()[:2]]},
+    "a reversed token": {"answer": f"Backwards: {PROVIDER_TOKEN[::-1]}", "forms": [PROVIDER_TOKEN[::-1]]},
+    "a base64 key": {
+        "answer": "Encoded: " + __import__("base64").b64encode(UPSTREAM_KEY.encode()).decode(),
+        "forms": [__import__("base64").b64encode(UPSTREAM_KEY.encode()).decode()[:24]],
+    },
+}
+
+
+def attack_upstream() -> Starlette:
+    """A live endpoint whose answer to each attack question hides that attack's secret."""
+
+    def verdicts(case):
+        results = dict(SAFE)
+        if "verdict_error" in case or "verdict_code" in case:
+            results["error"] = {"code": case.get("verdict_code", "content_filter_error"),
+                                "message": case.get("verdict_error", "ok")}  # fmt: skip
+        return results
+
+    async def chat(request: Request):
+        body = await request.json()
+        question = body["messages"][-1]["content"]
+        case = ATTACKS.get(question.removeprefix("Attack: "), {})
+        if "error" in case:
+            return JSONResponse({"error": {"code": "401", "message": case["error"]}}, status_code=401)
+        prompt_results = {**SAFE, "jailbreak": {"filtered": False, "detected": False}}
+        if "prompt_verdict_error" in case:
+            prompt_results["error"] = {"code": "content_filter_error", "message": case["prompt_verdict_error"]}
+        finish = case.get("finish", "stop")
+        usage = {"prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21}
+        if not body.get("stream"):
+            return JSONResponse(
+                {
+                    "id": "chatcmpl-1", "object": "chat.completion", "created": 1769482843, "model": "DeepSeek-R1",
+                    "choices": [{"index": 0, "finish_reason": finish, "content_filter_results": verdicts(case),
+                                 "message": {"role": "assistant", "content": case.get("answer", "Fine."),
+                                             "reasoning_content": "Thinking."}}],
+                    "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": prompt_results}],
+                    "usage": usage,
+                }
+            )  # fmt: skip
+
+        async def events():
+            base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1769482843, "model": MODEL}
+            yield sse({"choices": [], "created": 0, "id": "", "model": "", "object": "",
+                       "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": prompt_results}]})
+            for text in case["stream"]:
+                choice = {"index": 0, "delta": {"content": text}, "finish_reason": None,
+                          "content_filter_results": verdicts(case)}
+                yield sse({**base, "choices": [choice]})
+            yield sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+            yield sse({**base, "choices": [], "usage": usage})
+            yield b"data: [DONE]\n\n"  # fmt: skip
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/openai/v1/chat/completions", chat, methods=["POST"])])
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    """Every attack question sent through the recording proxy; the files written and the log."""
+    out = tmp_path_factory.mktemp("attacked")
+    log: list[str] = []
+    with serving(attack_upstream()) as upstream_url:
+        upstreams = Upstreams(
+            azure=Upstream(upstream_url, UPSTREAM_KEY),
+            inference=Upstream(upstream_url, UPSTREAM_KEY),
+            provider=Upstream(upstream_url, PROVIDER_TOKEN),
+        )
+        with RecordingProxy(upstreams, out, report=log.append) as proxy:
+            for name, case in ATTACKS.items():
+                prompt = case.get("prompt", f"Attack: {name}").replace("LOCAL_KEY", proxy.api_key)
+                params = {"api-key": CLIENT_KEY} if case.get("query_key") else {}
+                body = {"model": MODEL, "messages": [{"role": "user", "content": prompt}]}
+                if "stream" in case:
+                    body["stream"] = True
+                with httpx.Client(base_url=proxy.url, timeout=10) as http:
+                    http.post(
+                        "/openai/v1/chat/completions", json=body, params=params, headers={"api-key": proxy.api_key}
+                    ).read()
+            local_key = proxy.api_key
+            time.sleep(0.2)  # let the proxy finish writing the last stream
+    files = {path.name: path.read_bytes() for path in out.glob("*.json")}
+    return {"files": files, "log": log, "local_key": local_key}
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_no_hidden_secret_is_written_readably(attacked, name):
+    forms = [attacked["local_key"] if form == "LOCAL_KEY" else form for form in ATTACKS[name]["forms"]]
+    for file_name, content in attacked["files"].items():
+        text = content.decode("utf-8").lower()
+        for form in forms:
+            assert form.lower() not in text, f"{name}: {file_name} holds {form[:2]}…"
+            assert json.dumps(form)[1:-1].lower() not in text, f"{name}: {file_name} holds an escaped copy"
+
+
+def test_every_attack_was_answered_and_either_redacted_or_refused(attacked):
+    written = len(attacked["files"])
+    refused = [line for line in attacked["log"] if line.startswith("REFUSED")]
+    assert written + len(refused) == len(ATTACKS), attacked["log"]
+    assert written >= len(ATTACKS) // 2, "redaction, not refusal, should handle most of them"
+    streamed = json.loads(attacked["files"]["rec-attack-a-hex-key-in-8-char-chunks-v1-stream.json"])
+    assert streamed["response"]["answer"] == "The key is <redacted>."
+    assert "".join(c["text"] for c in streamed["response"]["chunks"]) == "The key is <redacted>."
+
+
+def test_refusal_messages_show_no_part_of_a_secret(attacked):
+    refused = [line for line in attacked["log"] if line.startswith("REFUSED")]
+    assert refused, "the Entra token split across chunks must be refused: nothing learned it as a value"
+    local_random = attacked["local_key"].removeprefix("record-proxy-")  # the prefix is public, like "rec-"
+    secrets_seen = [UPSTREAM_KEY, PROVIDER_TOKEN, CLIENT_KEY, JWT, HOST.split(".")[0], local_random]
+    for line in refused:
+        for secret in secrets_seen:
+            pieces = {secret[i : i + 5].lower() for i in range(len(secret) - 4)}  # 4 would find "cont" in "content"
+            assert not any(piece in line.lower() for piece in pieces), line
+            if secret != JWT:  # "eyJ" is how every JSON web token starts: the shape's name, not a part of this one
+                assert f"({secret[:3]}…)" not in line, "the old refusal message printed the first 3 characters"
+
+
+def test_known_secrets_match_inside_words_and_short_names_only_as_words():
+    redactor = Redactor(secrets={PROVIDER_TOKEN, "abcd"})
+    assert redactor.names_in(f"x{PROVIDER_TOKEN}y") == "x<redacted>y"
+    assert redactor.names_in("abcdef and abcd") == "abcdef and <redacted>"
+    assert find_secret_like({"a": f"see x{PROVIDER_TOKEN}"}, redactor.known_values)
+
+
+def test_a_query_string_key_is_learned_as_a_secret():
+    redactor = Redactor()
+    redactor.learn_query([("api-version", "2024-10-21"), ("api-key", CLIENT_KEY)])
+    assert redactor.secrets == {CLIENT_KEY}
