@@ -1,21 +1,38 @@
 # Every target bootstraps .venv itself, so a fresh clone needs only Python 3.11 and make.
-PYTHON ?= python3
+# Windows without make: README.md, "Windows", lists the same commands.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
+INSTALLER ?= uv  # INSTALLER=pip installs with pip alone
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# JupyterLab refuses to start as root unless told; containers and workshop VMs often run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: lab test unit notebooks regen serve record bench lint browser site lock clean
+.PHONY: lab install env test unit notebooks regen restore serve record bench lint browser lock clean
 
+# uv installs the pinned set in seconds; where uv cannot be installed (no wheel for the platform, no index
+# access for it), pip installs the same pins.
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	if [ "$(strip $(INSTALLER))" = uv ] && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); then \
+	  $(BIN)/python -m uv pip install --quiet --python $(BIN)/python -r requirements.txt; \
+	else \
+	  [ "$(strip $(INSTALLER))" = pip ] || echo "uv is not available here: installing with pip (slower)"; \
+	  $(BIN)/python -m pip install --quiet --upgrade pip && $(BIN)/python -m pip install --quiet -r requirements.txt; \
+	fi
 	touch $(STAMP)
 
-lab: $(STAMP)  ## open the course in JupyterLab (recorded mode unless .env says otherwise)
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+install: $(STAMP)  ## create .venv with the pinned packages (every other target does this first)
+
+lab: $(STAMP)  ## open the course in JupyterLab on lesson 00 (recorded mode unless .env says otherwise)
+	$(BIN)/jupyter lab --config=jupyter_lab_config.py $(ALLOW_ROOT)
+
+env:  ## create .env from .env.sample, never replacing one you have
+	@if [ -e .env ]; then echo ".env exists: kept as it is (compare it with .env.sample by hand)."; \
+	else cp .env.sample .env && echo "Created .env from .env.sample: fill it in, then restart the lessons' kernels."; fi
 
 test: $(STAMP)  ## unit tests, then every notebook under nbval against the recorded endpoint
 	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests $(NBVAL) $(NOTEBOOKS)
@@ -26,11 +43,32 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
 
-regen: $(STAMP)  ## re-execute every notebook against the recordings and store the outputs
+REGEN_BACKUP := build/regen-backup/$(shell date +%Y%m%d-%H%M%S)
+
+regen: $(STAMP)  ## re-execute notebooks against the recordings and store the outputs (NB=notebooks/XX.ipynb for one)
+	@echo "make regen rewrites the stored outputs of: $(or $(NB),$(NOTEBOOKS))"
+	@if [ -z "$(FORCE)" ] && command -v git >/dev/null && [ -n "$$(git status --porcelain -- $(or $(NB),$(NOTEBOOKS)) 2>/dev/null)" ]; then \
+	  echo "These notebooks have changes not committed (your outputs or edits):"; git status --short -- $(or $(NB),$(NOTEBOOKS)); \
+	  echo "They are copied to $(REGEN_BACKUP)/ before they are rewritten. (FORCE=1 skips this message.)"; fi
+	mkdir -p $(REGEN_BACKUP) && cp $(or $(NB),$(NOTEBOOKS)) $(REGEN_BACKUP)/
 	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 \
 		--ExecutePreprocessor.store_widget_state=False --NotebookClient.coalesce_streams=True $(or $(NB),$(NOTEBOOKS))
 	$(BIN)/python tests/tidy_notebooks.py $(or $(NB),$(NOTEBOOKS))
+	@echo "Done. The previous versions are in $(REGEN_BACKUP)/"
+
+RESTORE_BACKUP := build/restore-backup/$(shell date +%Y%m%d-%H%M%S)
+
+restore:  ## put back the lessons as stored (outputs included); your changed lessons are copied to build/restore-backup/
+	@command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || \
+	  { echo "make restore needs the course as a git clone; download the lessons again instead."; exit 1; }
+	@changed=$$(git diff --name-only HEAD -- $(NOTEBOOKS)); \
+	if [ -z "$$changed" ]; then echo "The lessons are as stored: nothing to restore."; exit 0; fi; \
+	echo "Running a lesson stores your outputs in it. This puts back the stored version of:"; \
+	for f in $$changed; do echo "  $$f"; done; \
+	mkdir -p $(RESTORE_BACKUP) && cp $$changed $(RESTORE_BACKUP)/ && \
+	git restore --source=HEAD --worktree -- $$changed && \
+	echo "Restored. Your versions are in $(RESTORE_BACKUP)/ (.env and your own files are untouched)."
 
 # Lessons `make record` runs live: 01, 02 and 11 create and delete Azure resources, so never those.
 RECORD_NOTEBOOKS := $(filter-out notebooks/01_% notebooks/02_% notebooks/11_%,$(NOTEBOOKS))
