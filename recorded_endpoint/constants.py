@@ -9,3 +9,4 @@ from __future__ import annotations
 DEFAULT_API_KEY = "recorded-endpoint-key"  # public on purpose: it guards nothing but a replay
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 RECORDED_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+RECORDED_TENANT_ID = "00000000-0000-0000-0000-000000000001"  # the tenant the az/azd stand-ins report

@@ -14,8 +14,6 @@ under the server's key, so only someone who knows the room key can make one: in 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import os
 import time
@@ -24,9 +22,11 @@ from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
+from .cli_standin import TOKEN_PREFIX, sign_token
+from .cli_standin import signature as _signature
 from .constants import DEFAULT_API_KEY
 
-TOKEN_PREFIX = "recorded-entra"
+__all__ = ["AsyncRecordedCredential", "RecordedCredential", "TokenClaims", "sign_token", "verify_token"]
 AI_SCOPE = "https://ai.azure.com/.default"  # Microsoft's current scope for the v1 and Responses APIs
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"  # the older scope, still in the SDK samples
 ML_SCOPE = "https://ml.azure.com/.default"  # azure-ai-inference's default scope (serverless endpoints)
@@ -46,18 +46,6 @@ class TokenClaims:
 def audience_of(scope: str) -> str:
     """``https://cognitiveservices.azure.com/.default`` -> ``cognitiveservices.azure.com``."""
     return scope.removeprefix("https://").removesuffix("/.default").rstrip("/")
-
-
-def _signature(key: str, payload: str) -> str:
-    digest = hmac.new(key.encode("utf-8", "surrogatepass"), payload.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def sign_token(key: str, audience: str, has_role: bool = True, expires_on: int | None = None) -> str:
-    """A recorded token for ``audience``, signed with ``key``: ``recorded-entra:<aud>:<role>:<exp>:<sig>``."""
-    expires_on = expires_on if expires_on is not None else int(time.time()) + 3600
-    payload = f"{TOKEN_PREFIX}:{audience}:{'role' if has_role else 'no-role'}:{expires_on}"
-    return f"{payload}:{_signature(key, payload)}"
 
 
 def verify_token(token: str, key: str, now: float | None = None) -> TokenClaims | None:

@@ -180,9 +180,9 @@ def describe_differences(recording: Recording, messages: list[dict[str, str]], p
             )
     for key in sorted(set(params) | set(recording.params))[:20]:
         if params.get(key) != recording.params.get(key):
-            sent = "not sent" if key not in params else _short(repr(params[key])[:200])
-            kept = "not recorded" if key not in recording.params else _short(repr(recording.params[key])[:200])
-            found.append(f"parameter {_short(key, 40)}: {sent}, recorded {kept}")
+            sent = "not sent" if key not in params else f"{_short(repr(params[key])[:200])} sent"
+            kept = "not recorded" if key not in recording.params else f"recorded {_short(repr(recording.params[key]))}"
+            found.append(f"parameter {_short(key, 40)}: {sent}, {kept}")
     return found
 
 
