@@ -28,7 +28,7 @@ def build_config(
 
 
 def _management_routes(api_key: str) -> list:
-    return ManagementPlane(api_keys=(api_key, f"{api_key}-2")).routes
+    return ManagementPlane(api_key=api_key).routes
 
 
 class ReplayServer(BackgroundServer):

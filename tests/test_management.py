@@ -7,18 +7,12 @@ trust the authority through ``connection_verify=<ca.pem>``.
 
 from __future__ import annotations
 
-import socket
-import ssl
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import trustme
-import uvicorn
 from azure.core.exceptions import (
     ClientAuthenticationError,
     HttpResponseError,
@@ -31,7 +25,9 @@ from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Depl
 from starlette.applications import Starlette
 
 from helpers import provisioning
-from recorded_endpoint.identity import RecordedCredential
+from recorded_endpoint.background import BackgroundServer
+from recorded_endpoint.constants import DEFAULT_API_KEY
+from recorded_endpoint.identity import RecordedCredential, sign_token
 from recorded_endpoint.management import RECORDED_API_KEYS, ManagementPlane
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
@@ -39,6 +35,12 @@ RG = "rg-deepseek"
 ACCOUNT = "myfoundry"
 PRINCIPAL = "11111111-2222-3333-4444-555555555555"
 ACCOUNT_PATH = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.CognitiveServices/accounts"
+V4_PRO = {"format": "DeepSeek", "name": "DeepSeek-V4-Pro", "version": "2026-04-23"}
+
+
+def token_header(key: str = DEFAULT_API_KEY, audience: str = "management.azure.com") -> dict[str, str]:
+    """What azure-core sends with a recorded credential: a token signed with the server's key."""
+    return {"Authorization": f"Bearer {sign_token(key, audience)}"}
 
 
 @dataclass
@@ -47,12 +49,12 @@ class ArmServer:
     base_url: str
     ca_path: str
 
-    def http(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, verify=ssl.create_default_context(cafile=self.ca_path))
+    def http(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, verify=self.ca_path, timeout=20, **kwargs)
 
-    def clients(self, credential: object | None = None) -> tuple:
-        credential = credential or RecordedCredential()
-        options = {"polling_interval": 0, "connection_verify": self.ca_path}
+    def clients(self, credential: object | None = None, **options) -> tuple:
+        credential = credential or RecordedCredential(key=self.plane.api_key)
+        options = {"polling_interval": 0, "connection_verify": self.ca_path, **options}
         return (
             provisioning.resource_client(SUB, credential, self.base_url, **options),
             provisioning.cognitive_client(SUB, credential, self.base_url, **options),
@@ -60,37 +62,13 @@ class ArmServer:
         )
 
 
-def serve_plane(plane: ManagementPlane, workdir: Path) -> Iterator[ArmServer]:
-    """Run the plane on uvicorn with TLS on a free loopback port until the generator is closed."""
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_path, key_path, ca_path = workdir / "cert.pem", workdir / "key.pem", workdir / "ca.pem"
-    cert.cert_chain_pems[0].write_to_path(cert_path)
-    cert.private_key_pem.write_to_path(key_path)
-    ca.cert_pem.write_to_path(ca_path)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        Starlette(routes=plane.routes),
-        ssl_certfile=str(cert_path),
-        ssl_keyfile=str(key_path),
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield ArmServer(plane, f"https://127.0.0.1:{port}", str(ca_path))
-    finally:
-        server.should_exit = server.force_exit = True  # clients keep idle connections open; don't wait
-        thread.join(timeout=10)
-        sock.close()
+def serve_plane(plane: ManagementPlane, workdir: Path | None = None) -> Iterator[ArmServer]:
+    """Run the plane on uvicorn with TLS on a free loopback port until the generator is closed.
+
+    azure-core refuses bearer tokens over plain http, so the SDK clients trust the server's throwaway
+    certificate authority through ``connection_verify``."""
+    with BackgroundServer(Starlette(routes=plane.routes), tls=True) as server:
+        yield ArmServer(plane, server.url, str(server.certificates.ca_bundle))
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +91,8 @@ def _ready_account(arm: ArmServer) -> tuple:
 
 
 def _error(arm: ArmServer, method: str, path: str, **kwargs) -> tuple[int, dict]:
-    token = {"Authorization": "Bearer recorded-entra:management.azure.com"}
     with arm.http() as http:
-        response = http.request(method, path, headers=kwargs.pop("headers", token), **kwargs)
+        response = http.request(method, path, headers=kwargs.pop("headers", token_header()), **kwargs)
     return response.status_code, response.json()
 
 
@@ -123,9 +100,7 @@ def _error(arm: ArmServer, method: str, path: str, **kwargs) -> tuple[int, dict]
 
 
 def test_missing_authorization_header_is_401_authentication_failed(arm: ArmServer) -> None:
-    status, body = _error(
-        arm, "GET", f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01", headers={}
-    )
+    status, body = _error(arm, "GET", f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01", headers={})
     assert status == 401
     assert body["error"]["code"] == "AuthenticationFailed"
     assert "'Authorization' header is missing" in body["error"]["message"]
@@ -133,20 +108,16 @@ def test_missing_authorization_header_is_401_authentication_failed(arm: ArmServe
 
 def test_token_that_is_not_a_token_is_401_invalid_token(arm: ArmServer) -> None:
     headers = {"Authorization": "Bearer not-a-token"}
-    status, body = _error(
-        arm, "GET", f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01", headers=headers
-    )
+    status, body = _error(arm, "GET", f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01", headers=headers)
     assert (status, body["error"]["code"]) == (401, "InvalidAuthenticationToken")
     headers = {"Authorization": "Basic abc"}
-    status, body = _error(
-        arm, "GET", f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01", headers=headers
-    )
+    status, body = _error(arm, "GET", f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01", headers=headers)
     assert (status, body["error"]["code"]) == (401, "AuthenticationFailed")
 
 
 def test_token_for_the_wrong_audience_is_refused_through_the_sdk(arm: ArmServer) -> None:
     client = CognitiveServicesManagementClient(
-        RecordedCredential(),
+        RecordedCredential(key=arm.plane.api_key),
         SUB,
         base_url=arm.base_url,
         connection_verify=arm.ca_path,
@@ -174,7 +145,7 @@ def test_resource_group_create_get_list_exists_and_case_insensitive_path(arm: Ar
     with arm.http() as http:
         upper = http.get(
             f"/SUBSCRIPTIONS/{SUB}/RESOURCEGROUPS/{RG}?api-version=2025-04-01",
-            headers={"Authorization": "Bearer recorded-entra:management.azure.com"},
+            headers=token_header(),
         )
     assert upper.status_code == 200 and upper.json()["name"] == RG
 
@@ -216,7 +187,7 @@ def test_account_create_answers_201_with_async_operation_on_the_mock_host(arm: A
         "location": "eastus2",
         "properties": {"customSubDomainName": ACCOUNT},
     }
-    token = {"Authorization": "Bearer recorded-entra:management.azure.com"}
+    token = token_header()
     with arm.http() as http:
         created = http.put(path, json=body, headers=token)
         operation_url = created.headers["Azure-AsyncOperation"]
@@ -294,11 +265,12 @@ def test_list_keys_gives_placeholders_and_refuses_when_local_auth_is_off(arm: Ar
 def test_models_are_offered_in_listed_regions_only(arm: ArmServer) -> None:
     _, cognitive, _ = _ready_account(arm)
     offered = [m.model.name for m in cognitive.models.list("eastus2")]
-    assert "DeepSeek-R1" in offered
-    assert [m.model.name for m in cognitive.models.list("centralus")] == []
+    assert {"DeepSeek-R1", "DeepSeek-V4-Pro", "DeepSeek-V4-Flash"} <= set(offered)
+    assert [m.model.name for m in cognitive.models.list("northeurope")] == []
     account_models = list(cognitive.accounts.list_models(RG, ACCOUNT))
-    r1 = next(m for m in account_models if m.name == "DeepSeek-R1")
-    assert (r1.format, r1.version, r1.skus[0].name) == ("DeepSeek", "1", "GlobalStandard")
+    v4 = next(m for m in account_models if m.name == "DeepSeek-V4-Pro")
+    assert (v4.format, v4.version) == ("DeepSeek", "2026-04-23")
+    assert [s.name for s in v4.skus] == ["GlobalStandard", "DataZoneStandard"]  # eastus2 is in the US data zone
     with pytest.raises(HttpResponseError) as caught:
         list(cognitive.models.list("atlantis"))
     assert caught.value.error.code == "LocationNotAvailableForResourceType"
@@ -307,20 +279,19 @@ def test_models_are_offered_in_listed_regions_only(arm: ArmServer) -> None:
 # ------------------------------------------------------------------- deployments
 
 
-def _r1(capacity: int = 1, sku: str = "GlobalStandard") -> dict:
-    return {
-        "sku": {"name": sku, "capacity": capacity},
-        "properties": {"model": {"format": "DeepSeek", "name": "DeepSeek-R1", "version": "1"}},
-    }
+def _v4(capacity: int = 1, sku: str = "GlobalStandard", model: dict | None = None) -> dict:
+    return {"sku": {"name": sku, "capacity": capacity}, "properties": {"model": model or V4_PRO}}
 
 
 def test_deployment_async_form_polls_the_operation(arm: ArmServer) -> None:
     _, cognitive, _ = _ready_account(arm)
     calls_before = len(arm.plane.calls)
-    deployment = cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "DeepSeek-R1", _r1()).result()
+    deployment = cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "DeepSeek-R1", _v4()).result()
     new_calls = arm.plane.calls[calls_before:]
     assert sum("/operationResults/" in c for c in new_calls) == 2
     assert new_calls[-1].endswith("/deployments/DeepSeek-R1")  # final GET of the resource
+    model = deployment.properties.model  # the deployment's name is free; it reports the model it runs
+    assert (deployment.name, model.name, model.version) == ("DeepSeek-R1", "DeepSeek-V4-Pro", "2026-04-23")
     assert deployment.properties.provisioning_state == "Succeeded"
     assert (deployment.sku.name, deployment.properties.model.format) == ("GlobalStandard", "DeepSeek")
 
@@ -329,7 +300,7 @@ def test_deployment_immediate_form_returns_without_polling(arm: ArmServer) -> No
     _, cognitive, _ = _ready_account(arm)
     arm.plane.deployment_lro = "immediate"
     calls_before = len(arm.plane.calls)
-    deployment = cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _r1()).result()
+    deployment = cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _v4()).result()
     assert len(arm.plane.calls) - calls_before == 1
     assert deployment.properties.provisioning_state == "Succeeded"
 
@@ -345,33 +316,34 @@ def test_missing_deployment_is_404_and_delete_of_missing_is_204(arm: ArmServer) 
 
 def test_capacity_over_quota_is_400_insufficient_quota(arm: ArmServer) -> None:
     _, cognitive, _ = _ready_account(arm)
-    cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "first", _r1(4000)).result()
+    cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "first", _v4(600)).result()
     with pytest.raises(HttpResponseError) as caught:
-        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "second", _r1(2000))
+        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "second", _v4(500))
     assert caught.value.status_code == 400
     assert caught.value.error.code == "InsufficientQuota"
-    assert "current available capacity 1000" in caught.value.error.message
+    assert "current available capacity 400" in caught.value.error.message
+    assert "quota limit is 1000" in caught.value.error.message
     # Updating the first deployment frees its own capacity before counting.
-    cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "first", _r1(5000)).result()
+    cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "first", _v4(1000)).result()
 
 
 def test_region_or_sku_without_the_model_is_400(arm: ArmServer) -> None:
     resources, cognitive, _ = arm.clients()
-    provisioning.create_resource_group(resources, RG, "centralus")
+    provisioning.create_resource_group(resources, RG, "northeurope")
     account = Account(
         kind="AIServices",
         sku=Sku(name="S0"),
-        location="centralus",
-        properties=AccountProperties(custom_sub_domain_name="central-account"),
+        location="northeurope",
+        properties=AccountProperties(custom_sub_domain_name="north-account"),
     )
-    cognitive.accounts.begin_create(RG, "central-account", account).result()
+    cognitive.accounts.begin_create(RG, "north-account", account).result()
     with pytest.raises(HttpResponseError) as caught:
-        cognitive.deployments.begin_create_or_update(RG, "central-account", "r1", _r1())
+        cognitive.deployments.begin_create_or_update(RG, "north-account", "v4", _v4())
     assert caught.value.error.code == "InvalidResourceProperties"
-    assert "region 'centralus'" in caught.value.error.message
+    assert "region 'northeurope'" in caught.value.error.message
     provisioning.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2")
     with pytest.raises(HttpResponseError) as caught:
-        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _r1(sku="Standard"))
+        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _v4(sku="Standard"))
     assert caught.value.error.code == "InvalidResourceProperties"
     unknown = Deployment.from_dict(
         {
@@ -391,7 +363,7 @@ def test_deployment_on_an_account_still_creating_is_409(arm: ArmServer) -> None:
     status, _ = _error(arm, "PUT", f"{ACCOUNT_PATH}/{ACCOUNT}?api-version=2025-09-01", content=body)
     assert status == 201  # created, and nobody polls it: it stays "Creating"
     with pytest.raises(ResourceExistsError) as caught:
-        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _r1())
+        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _v4())
     assert caught.value.error.code == "AccountProvisioningStateInvalid"
 
 
@@ -594,9 +566,7 @@ def test_malformed_account_bodies_are_400(arm: ArmServer, body: bytes) -> None:
 )
 def test_malformed_deployment_bodies_are_400(arm: ArmServer, body: bytes) -> None:
     _ready_account(arm)
-    status, answer = _error(
-        arm, "PUT", f"{ACCOUNT_PATH}/{ACCOUNT}/deployments/r1?api-version=2025-09-01", content=body
-    )
+    status, answer = _error(arm, "PUT", f"{ACCOUNT_PATH}/{ACCOUNT}/deployments/r1?api-version=2025-09-01", content=body)
     assert status == 400
     assert answer["error"]["code"] in {"InvalidRequestContent", "InvalidCapacity"}
 
@@ -606,6 +576,7 @@ def test_reset_forgets_everything(arm: ArmServer) -> None:
     assert arm.plane.accounts and arm.plane.calls
     arm.plane.reset()
     assert (arm.plane.groups, arm.plane.accounts, arm.plane.operations, arm.plane.calls) == ({}, {}, {}, [])
+    assert arm.plane.learners == {}
 
 
 def test_plane_rejects_an_unknown_lro_form() -> None:
