@@ -14,6 +14,12 @@ from openai import AsyncAzureOpenAI, AsyncOpenAI, AzureOpenAI, OpenAI
 
 from .settings import Settings, SettingsError, load_settings
 
+# Microsoft's current Entra ID scope for the v1 and Responses APIs: the OpenAI-v1 migration guide's checklist says
+# "Change the credential scope from https://cognitiveservices.azure.com/.default to https://ai.azure.com/.default"
+# (Microsoft Learn, model-inference-to-openai-migration, 2026-03-19).
+AI_SCOPE = "https://ai.azure.com/.default"
+# The older scope: still what the classic AzureOpenAI route and azure-ai-inference samples use, and what much
+# existing code carries. Whether the v1 API still accepts it is unconfirmed (no source either way, 2026-12).
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 
 
@@ -30,7 +36,8 @@ def credential(settings: Settings | None = None, has_role: bool = True) -> Token
     from azure.identity import DefaultAzureCredential
 
     # Signed in to several directories? `az login --tenant <AZURE_TENANT_ID>` picks the right one.
-    return DefaultAzureCredential()
+    # AZURE_AUTHORITY_HOST (sovereign clouds) and AZURE_TOKEN_CREDENTIALS are read by azure-identity itself.
+    return DefaultAzureCredential(**_authority(settings))
 
 
 def async_credential(settings: Settings | None = None) -> Any:
@@ -42,18 +49,26 @@ def async_credential(settings: Settings | None = None) -> Any:
         return AsyncRecordedCredential()
     from azure.identity.aio import DefaultAzureCredential
 
-    return DefaultAzureCredential()
+    return DefaultAzureCredential(**_authority(settings))
 
 
-def token_provider(settings: Settings | None = None, has_role: bool = True):
-    """A callable returning fresh bearer tokens for the Cognitive Services scope (what the openai SDK takes)."""
+def _authority(settings: Settings) -> dict[str, str]:
+    return {"authority": settings.authority_host} if settings.authority_host else {}
+
+
+def token_provider(settings: Settings | None = None, has_role: bool = True, scope: str = AI_SCOPE):
+    """A callable returning fresh bearer tokens for `scope` (what the openai SDK takes as ``api_key``).
+
+    The default is ``https://ai.azure.com/.default``, the v1 and Responses APIs' scope; the classic route
+    passes ``COGNITIVE_SCOPE``. Pass the callable, not one token: the SDK calls it again when a token expires.
+    """
     from azure.identity import get_bearer_token_provider
 
-    return get_bearer_token_provider(credential(settings, has_role=has_role), COGNITIVE_SCOPE)
+    return get_bearer_token_provider(credential(settings, has_role=has_role), scope)
 
 
 def _api_key_or_token(settings: Settings) -> Any:
-    return settings.api_key if settings.auth == "key" else token_provider(settings)
+    return settings.api_key if settings.auth == "key" else token_provider(settings, scope=AI_SCOPE)
 
 
 def openai_client(settings: Settings | None = None, **options: Any) -> OpenAI:
@@ -74,7 +89,7 @@ def azure_openai_client(settings: Settings | None = None, **options: Any) -> Azu
     auth = (
         {"api_key": settings.api_key}
         if settings.auth == "key"
-        else {"azure_ad_token_provider": token_provider(settings)}
+        else {"azure_ad_token_provider": token_provider(settings, scope=COGNITIVE_SCOPE)}
     )
     return AzureOpenAI(azure_endpoint=settings.endpoint, api_version=settings.api_version, **auth, **options)
 
@@ -85,7 +100,7 @@ def async_azure_openai_client(settings: Settings | None = None, **options: Any) 
     auth = (
         {"api_key": settings.api_key}
         if settings.auth == "key"
-        else {"azure_ad_token_provider": token_provider(settings)}
+        else {"azure_ad_token_provider": token_provider(settings, scope=COGNITIVE_SCOPE)}
     )
     return AsyncAzureOpenAI(azure_endpoint=settings.endpoint, api_version=settings.api_version, **auth, **options)
 
@@ -108,6 +123,9 @@ def inference_client(settings: Settings | None = None, **options: Any):
     )
 
 
+LIVE_POLLING_INTERVAL_S = 5
+
+
 class ManagementClients:
     """The three Resource Manager clients lessons 01, 02 and 11 use, sharing one credential."""
 
@@ -121,8 +139,9 @@ class ManagementClients:
 def management_clients(settings: Settings | None = None) -> ManagementClients:
     """Resource groups, Cognitive Services and role-assignment clients for ``AZURE_SUBSCRIPTION_ID``.
 
-    Live they talk to Azure Resource Manager; in recorded mode to the recorded endpoint's copy of it,
-    which answers long-running operations at once (``polling_interval=0``).
+    Live they talk to ``AZURE_RESOURCE_MANAGER_ENDPOINT`` (Azure Resource Manager of the public cloud unless
+    you name a sovereign cloud's) with tokens for that cloud's scope; in recorded mode to the recorded
+    endpoint's copy of it, which answers long-running operations at once (``polling_interval=0``).
     """
     from . import provisioning
 
@@ -131,9 +150,12 @@ def management_clients(settings: Settings | None = None) -> ManagementClients:
         raise SettingsError(
             "AZURE_SUBSCRIPTION_ID is empty: run `az account show --query id -o tsv` and put the result in .env."
         )
-    options: dict[str, Any] = {}
-    if settings.mode == "recorded":
-        options = {"base_url": settings.endpoint, "polling_interval": 0}
+    options: dict[str, Any] = {
+        "base_url": settings.resource_manager_endpoint,
+        "credential_scopes": [settings.resource_manager_scope],
+        # Resource Manager says how long to wait (Retry-After); this is only the wait when it does not.
+        "polling_interval": 0 if settings.mode == "recorded" else LIVE_POLLING_INTERVAL_S,
+    }
     cred = credential(settings)
     return ManagementClients(
         resources=provisioning.resource_client(settings.subscription_id, cred, **options),

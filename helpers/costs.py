@@ -1,21 +1,27 @@
-"""What DeepSeek-R1 requests cost: a sourced price table, the cost of a usage, and a usage log.
+"""What DeepSeek requests cost: a sourced price table, Azure's retail prices, the cost of a usage, a usage log.
 
 - `load_prices()` reads the price table (`helpers/data/prices.csv`) into a pandas DataFrame: provider, model,
-  deployment type, input and output price per 1M tokens, currency, source URL, as-of date, and whether the
-  figure was checked against its source. `price_for(provider, model)` picks one row as a `Price`.
+  deployment type, input, output and cached-input price per 1M tokens, currency, source URL, as-of date,
+  whether the figure was checked against its source, and its status (current, retired, history).
+  `price_for(provider, model)` picks one row as a `Price`.
+- `retail_prices(live=...)` asks Azure's public Retail Prices API (no key) for the DeepSeek meters, or reads the
+  dated snapshot of its answer that ships in `helpers/data/` when offline; `retail_price_for(model)` makes a
+  `Price` from them.
 - `cost_of(usage, price)` prices one request from its usage (openai, azure-ai-inference or a dict).
 - `split_completion_tokens(response)` splits the completion tokens into reasoning and answer tokens.
 - `UsageLog` collects requests, then gives a DataFrame and a chart.
 - `workshop_estimate`, `learners_supported` and `retry_storm` plan a workshop against price and rate limits.
 
-DeepSeek-R1's thinking is billed as output, like its answer: both "count towards content generated from
+A DeepSeek model's thinking is billed as output, like its answer: both "count towards content generated from
 the model" and so towards "the token limits and costs" (Microsoft's DeepSeek-R1 tutorial, seed 001).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -30,9 +36,13 @@ from .sdk import message_field
 from .tokens import count_tokens
 
 PRICES_CSV = Path(__file__).parent / "data" / "prices.csv"
-PRICE_COLUMNS = (
+REQUIRED_COLUMNS = (
     "provider", "model", "deployment_type", "input_per_million", "output_per_million",
     "currency", "source_url", "as_of", "verified", "note",
+)
+PRICE_COLUMNS = (
+    "provider", "model", "deployment_type", "input_per_million", "output_per_million", "cached_input_per_million",
+    "currency", "source_url", "as_of", "verified", "status", "note",
 )
 AS_OF_FORMAT = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")  # ISO date, to the day, month or year known
 PER_MILLION = 1_000_000
@@ -55,13 +65,23 @@ class Price:
     as_of: str = ""
     verified: bool = False
     note: str = ""
+    cached_input_per_million: float | None = None
+    status: str = ""
 
     def __str__(self) -> str:
         check = "verified" if self.verified else f"NOT verified, check {self.source_url}"
+        status = f", {self.status}" if self.status and self.status != "current" else ""
         return (
-            f"{self.provider} {self.model} ({self.deployment_type}): {self.input_per_million:.2f} in / "
-            f"{self.output_per_million:.2f} out {self.currency} per 1M tokens, as of {self.as_of} ({check})"
+            f"{self.provider} {self.model} ({self.deployment_type}): {money(self.input_per_million)} in / "
+            f"{money(self.output_per_million)} out {self.currency} per 1M tokens, as of {self.as_of} ({check}{status})"
         )
+
+
+def money(amount: float) -> str:
+    """``1.35`` -> ``"1.35"``, ``1.485`` -> ``"1.485"``, ``5.4`` -> ``"5.40"``: at least two decimals, at most four."""
+    text = f"{amount:.4f}".rstrip("0")
+    decimals = len(text.split(".")[1])
+    return text + "0" * max(0, 2 - decimals)
 
 
 def load_prices(path: str | Path | None = None) -> pd.DataFrame:
@@ -75,9 +95,9 @@ def load_prices(path: str | Path | None = None) -> pd.DataFrame:
 
 def check_prices(table: pd.DataFrame) -> pd.DataFrame:
     """Return `table` if it is a usable price table, else raise a ValueError that says what to fix."""
-    missing = [name for name in PRICE_COLUMNS if name not in table.columns]
+    missing = [name for name in REQUIRED_COLUMNS if name not in table.columns]
     if missing:
-        raise ValueError(f"The price table lacks the columns {missing}; it needs {list(PRICE_COLUMNS)}.")
+        raise ValueError(f"The price table lacks the columns {missing}; it needs {list(REQUIRED_COLUMNS)}.")
     for index, row in table.iterrows():
         label = f"row {index} ({row['provider']} {row['model']})"
         for column in ("input_per_million", "output_per_million"):
@@ -127,11 +147,118 @@ def price_for(
 
 
 def _price_from_row(row: Mapping[str, Any]) -> Price:
-    values = {f.name: row[f.name] for f in fields(Price)}
+    values = {f.name: row[f.name] for f in fields(Price) if f.name in row}
     values["input_per_million"] = float(values["input_per_million"])
     values["output_per_million"] = float(values["output_per_million"])
+    cached = values.get("cached_input_per_million")
+    values["cached_input_per_million"] = None if cached in (None, "") else float(cached)
     values["verified"] = bool(values["verified"])
     return Price(**values)
+
+
+# -- Azure's Retail Prices API -------------------------------------------------------------------------
+
+RETAIL_PRICES_URL = "https://prices.azure.com/api/retail/prices"
+RETAIL_SNAPSHOT = Path(__file__).parent / "data" / "retail_prices_deepseek.json"
+DEEPSEEK_PRODUCT = "Azure Deepseek Models"  # Azure's own spelling of the product name
+# Meter names use short forms of the deployment types: "glbl" Global, "DZone"/"DZ" Data Zone, "regnl" Regional.
+METER_DEPLOYMENT_TYPES = {"glbl": "Global Standard", "dzone": "Data Zone Standard", "dz": "Data Zone Standard",
+                          "regnl": "Regional Standard"}  # fmt: skip
+METER = re.compile(r"^(?P<model>.+?) (?P<kind>Inp|Outp|cached) (?P<where>\w+) Tokens$", re.IGNORECASE)
+
+
+def retail_prices_url() -> str:
+    """Where the Retail Prices API is asked: ``AZURE_RETAIL_PRICES_URL`` when set, else Azure's address."""
+    return (os.environ.get("AZURE_RETAIL_PRICES_URL") or RETAIL_PRICES_URL).strip()  # e.g. a proxy, or a test
+
+
+def retail_prices(live: bool | None = None, region: str = "eastus2", timeout: float = 30.0) -> pd.DataFrame:
+    """The DeepSeek token meters of Azure's Retail Prices API for `region`, one row per meter.
+
+    Live (`live=True`, or `None` in live mode) this asks the API, which needs no key and follows its
+    ``NextPageLink`` pages; offline it reads the dated snapshot of the same answer in `helpers/data/`.
+    Columns: meterName, retailPrice, unitOfMeasure, effectiveStartDate, armRegionName, plus the model,
+    deployment type and kind (input, output, cached input) read from the meter name, and ``per_million``.
+    """
+    if live is None:
+        from .settings import load_settings
+
+        live = load_settings().mode == "live"
+    items = _fetch_retail_items(region, timeout) if live else _snapshot_items(region)
+    frame = pd.DataFrame(items)
+    if frame.empty:
+        raise LookupError(f"The Retail Prices API lists no '{DEEPSEEK_PRODUCT}' meters in region {region!r}.")
+    frame.attrs["source"] = retail_prices_url() if live else f"snapshot of {_snapshot()['fetched_at']}"
+    return _with_meter_columns(frame)
+
+
+def _retail_filter(region: str) -> str:
+    return f"productName eq '{DEEPSEEK_PRODUCT}' and armRegionName eq '{region}' and priceType eq 'Consumption'"
+
+
+def _fetch_retail_items(region: str, timeout: float) -> list[dict[str, Any]]:
+    import requests  # azure-core's HTTP library, so no new dependency
+
+    items: list[dict[str, Any]] = []
+    url: str | None = retail_prices_url()
+    params: dict[str, str] | None = {"$filter": _retail_filter(region)}
+    with requests.Session() as session:
+        while url:
+            answer = session.get(url, params=params, timeout=timeout)
+            answer.raise_for_status()
+            page = answer.json()
+            items += page.get("Items", [])
+            url, params = page.get("NextPageLink"), None  # the next page's URL carries the filter already
+    return items
+
+
+def _snapshot() -> dict[str, Any]:
+    return json.loads(RETAIL_SNAPSHOT.read_text())
+
+
+def _snapshot_items(region: str) -> list[dict[str, Any]]:
+    return [item for item in _snapshot()["answer"]["Items"] if item.get("armRegionName") == region]
+
+
+def _with_meter_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    parsed = frame["meterName"].str.extract(METER)
+    frame = frame.assign(
+        model=parsed["model"],
+        deployment_type=parsed["where"].str.lower().map(METER_DEPLOYMENT_TYPES),
+        kind=parsed["kind"].str.lower().map({"inp": "input", "outp": "output", "cached": "cached input"}),
+    ).dropna(subset=["model", "deployment_type"])
+    per_unit = frame["unitOfMeasure"].map({"1K": 1_000, "1M": 1_000_000})
+    frame["per_million"] = (frame["retailPrice"] * PER_MILLION / per_unit).round(6)
+    columns = ["model", "deployment_type", "kind", "per_million", "meterName", "retailPrice", "unitOfMeasure",
+               "effectiveStartDate", "armRegionName"]  # fmt: skip
+    return frame[columns].sort_values(["model", "deployment_type", "kind"], ignore_index=True)
+
+
+def retail_price_for(
+    meter_model: str, deployment_type: str = "Global Standard", retail: pd.DataFrame | None = None
+) -> Price:
+    """A `Price` from the retail meters, e.g. ``retail_price_for("V4 Pro")`` (the meters' short model names)."""
+    retail = retail_prices() if retail is None else retail
+    rows = retail[(retail["model"] == meter_model) & (retail["deployment_type"] == deployment_type)]
+    rates = dict(zip(rows["kind"], rows["per_million"], strict=True))
+    if "input" not in rates or "output" not in rates:
+        known = sorted(set(zip(retail["model"], retail["deployment_type"], strict=True)))
+        raise LookupError(
+            f"No input and output meters for {meter_model!r} {deployment_type!r}; the meters cover {known}."
+        )
+    return Price(
+        provider="Azure",
+        model=meter_model,
+        deployment_type=deployment_type,
+        input_per_million=float(rates["input"]),
+        output_per_million=float(rates["output"]),
+        cached_input_per_million=float(rates["cached input"]) if "cached input" in rates else None,
+        source_url=RETAIL_PRICES_URL,
+        as_of=str(rows["effectiveStartDate"].max())[:10],
+        verified=True,
+        status="current",
+        note=f"Azure Retail Prices API ({retail.attrs.get('source', 'retail meters')}), effective date of the meters.",
+    )
 
 
 # -- usage and cost ------------------------------------------------------------------------------------

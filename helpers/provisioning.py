@@ -8,8 +8,12 @@ What gets created, in order:
 1. a resource group;
 2. a Foundry resource: a ``Microsoft.CognitiveServices`` account of kind ``AIServices``, SKU ``S0``, whose
    name is also its custom subdomain (needed for Microsoft Entra ID sign-in);
-3. a ``DeepSeek-R1`` model deployment, format ``DeepSeek``, version ``1``, SKU ``GlobalStandard``;
-4. the *Cognitive Services User* role for you on the account, so Entra ID tokens may call the model.
+3. a deployment of the model the settings name (``AZURE_DEEPSEEK_MODEL``, ``_MODEL_VERSION``, ``_SKU``): live by
+   default ``DeepSeek-V4-Pro`` version ``2026-04-23`` on ``GlobalStandard``, format ``DeepSeek``. DeepSeek-R1
+   (version ``1``), the model the recordings replay, was retired on Azure on 2026-08-13 and cannot be deployed;
+4. the *Cognitive Services User* role for you on the account, so Entra ID tokens may call the model. (Microsoft's
+   pages disagree on the role: the DeepSeek tutorial names *Cognitive Services User*, the v1 API page
+   *Cognitive Services OpenAI User*, project pages *Azure AI User*.)
 
 Every function checks its inputs before sending anything, and keys are only ever shown masked.
 """
@@ -43,20 +47,23 @@ from azure.mgmt.cognitiveservices.models import (
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.resources.models import ResourceGroup
 
-ARM_ENDPOINT = "https://management.azure.com"
+from .settings import DEFAULT_DEPLOYMENT, DEFAULT_SKU, LIVE_MODEL, LIVE_MODEL_VERSION, PUBLIC_RESOURCE_MANAGER
+
+ARM_ENDPOINT = PUBLIC_RESOURCE_MANAGER
 
 # Built-in role "Cognitive Services User": lets a signed-in identity call the models of an account.
 COGNITIVE_SERVICES_USER_ROLE_ID = "a97b65f3-24c7-4388-baec-2e87135dc908"
 
-# The model this course deploys (values from Microsoft's Azure-Samples/deepseek-python infra/main.bicep).
-MODEL_FORMAT, MODEL_NAME, MODEL_VERSION, MODEL_SKU = "DeepSeek", "DeepSeek-R1", "1", "GlobalStandard"
+# The model this course deploys live by default: DeepSeek-R1's named successor. Every DeepSeek model on Foundry
+# has format "DeepSeek" (Azure-Samples/deepseek-python infra/main.bicep deployed DeepSeek-R1 version 1 so).
+MODEL_FORMAT, MODEL_NAME, MODEL_VERSION, MODEL_SKU = "DeepSeek", LIVE_MODEL, LIVE_MODEL_VERSION, DEFAULT_SKU
 
-# One capacity unit is 1,000 tokens per minute. A DeepSeek-R1 answer with its reasoning often takes one to
+# One capacity unit is 1,000 tokens per minute. A DeepSeek reasoning answer with its thinking often takes one to
 # three thousand tokens, so capacity 1 (the sample templates' value) is throttled (HTTP 429) after an answer
 # or two each minute. 50 units serve a small workshop; raise it for a room, within your quota.
 WORKSHOP_CAPACITY = 50
 
-# Regions where DeepSeek-R1 is offered as a Global Standard deployment.
+# Regions where DeepSeek-R1 was offered as a Global Standard deployment (until its retirement on 2026-08-13).
 # Source: MicrosoftDocs/azure-ai-docs, articles/ai-foundry/foundry-models/includes/model-matrix/
 # global-standard.md (ms.date 2025-09-15). Offers change: verify with
 #   az cognitiveservices model list --location <region>            (before you have an account), or
@@ -67,6 +74,22 @@ DEEPSEEK_R1_GLOBAL_STANDARD_REGIONS = frozenset({
     "polandcentral", "southafricanorth", "southcentralus", "southindia", "spaincentral", "swedencentral",
     "switzerlandnorth", "switzerlandwest", "uaenorth", "uksouth", "westeurope", "westus", "westus3",
 })  # fmt: skip
+
+# Regions that offered DeepSeek-V4-Pro (and every other DeepSeek model) as Global Standard on 2026-08-05: the
+# output of `az cognitiveservices model list` in all public regions on that day, published by
+# Hybrid-Solutions-Cloud/homestead-foundry (docs/public/data/model-matrix.json). Verify with the commands above.
+DEEPSEEK_V4_PRO_GLOBAL_STANDARD_REGIONS = frozenset({
+    "australiaeast", "brazilsouth", "canadacentral", "canadaeast", "centralus", "centraluseuap", "eastus",
+    "eastus2", "eastus2euap", "francecentral", "germanywestcentral", "italynorth", "japaneast", "japanwest",
+    "koreacentral", "northcentralus", "norwayeast", "polandcentral", "southafricanorth", "southcentralus",
+    "southindia", "spaincentral", "swedencentral", "switzerlandnorth", "switzerlandwest", "uaenorth", "uksouth",
+    "ukwest", "westcentralus", "westeurope", "westus", "westus2", "westus3",
+})  # fmt: skip
+
+GLOBAL_STANDARD_REGIONS = {
+    "DeepSeek-R1": (DEEPSEEK_R1_GLOBAL_STANDARD_REGIONS, "Microsoft Learn's region matrix of 2025-09-15"),
+    "DeepSeek-V4-Pro": (DEEPSEEK_V4_PRO_GLOBAL_STANDARD_REGIONS, "`az cognitiveservices model list` of 2026-08-05"),
+}
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _TERMINAL = {"succeeded", "failed", "canceled"}
@@ -141,21 +164,25 @@ def normalize_region(region: str) -> str:
     return "".join(str(region).split()).lower()
 
 
-def check_region(region: str) -> str:
-    """Return the normalized region if DeepSeek-R1 Global Standard is offered there; else ``ValueError``."""
+def check_region(region: str, model: str = MODEL_NAME) -> str:
+    """Return the normalized region if ``model`` (Global Standard) is offered there; else ``ValueError``.
+
+    For a model without a region table here, the region is only normalized: Azure will say.
+    """
     normalized = normalize_region(region)
-    if normalized in DEEPSEEK_R1_GLOBAL_STANDARD_REGIONS:
+    if model not in GLOBAL_STANDARD_REGIONS:
+        return normalized
+    regions, source = GLOBAL_STANDARD_REGIONS[model]
+    if normalized in regions:
         return normalized
     # Suggest a region only for what looks like a typo (similar spelling, about the same length).
     close = [
-        r
-        for r in difflib.get_close_matches(normalized, DEEPSEEK_R1_GLOBAL_STANDARD_REGIONS, n=1, cutoff=0.8)
-        if abs(len(r) - len(normalized)) <= 2
+        r for r in difflib.get_close_matches(normalized, regions, n=1, cutoff=0.8) if abs(len(r) - len(normalized)) <= 2
     ]
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ValueError(
-        f"DeepSeek-R1 (Global Standard) is not offered in region {region!r}.{hint} Pick one of: "
-        f"{', '.join(sorted(DEEPSEEK_R1_GLOBAL_STANDARD_REGIONS))}. The table dates from 2025-09-15; "
+        f"{model} (Global Standard) is not offered in region {region!r}.{hint} Pick one of: "
+        f"{', '.join(sorted(regions))}. The table comes from {source}; "
         f"verify with `az cognitiveservices model list --location {normalized or '<region>'}`."
     )
 
@@ -295,6 +322,7 @@ def create_foundry_account(
     name: str,
     region: str,
     *,
+    model: str = MODEL_NAME,
     disable_local_auth: bool = False,
     wait: bool = True,
     progress: ProgressCallback | None = None,
@@ -303,13 +331,14 @@ def create_foundry_account(
 
     ``disable_local_auth=True`` turns keys off so only Entra ID works (what Microsoft's template does); the
     course keeps keys on because some lessons show key authentication. With ``wait=False`` you get the poller.
+    The region is checked against where ``model`` is offered, before anything is sent.
     """
     validate_resource_group_name(resource_group)
     validate_account_name(name)
     account = Account(
         kind="AIServices",
         sku=Sku(name="S0"),
-        location=check_region(region),
+        location=check_region(region, model),
         identity=Identity(type="SystemAssigned"),
         properties=AccountProperties(
             custom_sub_domain_name=name,
@@ -322,29 +351,41 @@ def create_foundry_account(
     return _wait(poller, f"Foundry account '{name}'", progress) if wait else poller
 
 
-def deploy_deepseek_r1(
+def deploy_model(
     cognitive: CognitiveServicesManagementClient,
     resource_group: str,
     account: str,
-    deployment_name: str = MODEL_NAME,
+    deployment_name: str,
+    model: str = MODEL_NAME,
+    version: str = MODEL_VERSION,
+    sku: str = MODEL_SKU,
     capacity: int = WORKSHOP_CAPACITY,
     *,
     wait: bool = True,
     progress: ProgressCallback | None = None,
 ) -> Deployment | LROPoller[Deployment]:
-    """Deploy DeepSeek-R1 (format DeepSeek, version 1, SKU GlobalStandard) under ``deployment_name``.
+    """Deploy ``model`` (format DeepSeek) in ``version`` on ``sku`` under ``deployment_name``.
 
-    Requests name the *deployment*, not the model: ``model=deployment_name``. ``capacity`` is in units of
-    1,000 tokens per minute and counts against your subscription's quota in the account's region; too little
-    capacity shows up as HTTP 429 throttling, more than your quota as an ``InsufficientQuota`` error here.
+    The defaults are the live default, DeepSeek-V4-Pro 2026-04-23 on GlobalStandard; lessons pass the
+    settings' ``model``, ``model_version`` and ``sku``. Requests name the *deployment*, not the model:
+    ``model=deployment_name``. ``capacity`` is in units of 1,000 tokens per minute and counts against your
+    subscription's quota in the account's region; too little capacity shows up as HTTP 429 throttling, more
+    than your quota as an ``InsufficientQuota`` error here. A retired model is refused by Azure: lesson 02
+    shows the answer, and ``helpers.lifecycle`` says what replaces it.
     """
     validate_resource_group_name(resource_group)
     validate_account_name(account)
     validate_deployment_name(deployment_name)
+    for what, value in (("model", model), ("model_version", version), ("sku", sku)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(
+                f"{what} is empty: name what to deploy, e.g. model={MODEL_NAME!r}, version={MODEL_VERSION!r}, "
+                f"sku={MODEL_SKU!r} (in .env: AZURE_DEEPSEEK_{what.upper()}); got {value!r}."
+            )
     deployment = Deployment(
-        sku=Sku(name=MODEL_SKU, capacity=_check_capacity(capacity)),
+        sku=Sku(name=sku, capacity=_check_capacity(capacity)),
         properties=DeploymentProperties(
-            model=DeploymentModel(format=MODEL_FORMAT, name=MODEL_NAME, version=MODEL_VERSION),
+            model=DeploymentModel(format=MODEL_FORMAT, name=model, version=version),
         ),
     )
     poller = cognitive.deployments.begin_create_or_update(
@@ -402,17 +443,76 @@ def assign_cognitive_services_user(
 # ------------------------------------------------------------------------- inspect
 
 
-def list_models_in_region(cognitive: CognitiveServicesManagementClient, region: str) -> list[dict[str, Any]]:
-    """The models offered in ``region`` (``az cognitiveservices model list -l <region>``), one row each."""
+def _day(value: Any) -> str | None:
+    """An ARM date or date-time as ``YYYY-MM-DD`` (the SDK gives datetimes for some fields, text for others).
+
+    The catalogue writes 2099-12-31 where no date is set; that reads as no date.
+    """
+    if not value:
+        return None
+    day = value.date().isoformat() if hasattr(value, "date") else str(value)[:10]
+    return None if day >= "2099" else day
+
+
+def _lifecycle_columns(model: Any) -> dict[str, Any]:
+    """Lifecycle status, deprecation dates and replacement of a catalogue model, as Resource Manager reports them.
+
+    ``lifecycle_status`` is one of ``GenerallyAvailable``, ``Preview``, ``Deprecating``, ``Deprecated``,
+    ``Legacy`` (or the older ``Stable``); ``deprecation.inference`` is the day its deployments stop answering.
+    """
+    deprecation = getattr(model, "deprecation", None)
+    replacement = getattr(model, "replacement_config", None)
+    sku_dates = sorted({_day(sku.deprecation_date) for sku in model.skus or []} - {None})
+    return {
+        "lifecycle": getattr(model, "lifecycle_status", None),
+        "inference retires": _day(getattr(deprecation, "inference", None)),
+        "sku retires": ", ".join(sku_dates) or None,
+        "replacement": getattr(replacement, "target_model_name", None),
+    }
+
+
+def list_models_in_region(
+    cognitive: CognitiveServicesManagementClient, region: str, model_format: str | None = MODEL_FORMAT
+) -> list[dict[str, Any]]:
+    """The models offered in ``region`` (``az cognitiveservices model list -l <region>``), one row per version,
+    with lifecycle status, deprecation dates and replacement. Only DeepSeek's by default; ``model_format=None``
+    keeps every model."""
     rows = []
     for offer in cognitive.models.list(normalize_region(region)):
         model = offer.model
+        if model_format and (model.format or "").casefold() != model_format.casefold():
+            continue
         rows.append(
             {
                 "model": model.name,
                 "format": model.format,
                 "version": model.version,
                 "skus": ", ".join(sku.name for sku in model.skus or []),
+                **_lifecycle_columns(model),
+            }
+        )
+    return rows
+
+
+def list_account_models(
+    cognitive: CognitiveServicesManagementClient,
+    resource_group: str,
+    account: str,
+    model_format: str | None = MODEL_FORMAT,
+) -> list[dict[str, Any]]:
+    """The models ``account`` may deploy (``az cognitiveservices account list-models``), with lifecycle columns."""
+    validate_resource_group_name(resource_group)
+    validate_account_name(account)
+    rows = []
+    for model in cognitive.accounts.list_models(resource_group, account):
+        if model_format and (model.format or "").casefold() != model_format.casefold():
+            continue
+        rows.append(
+            {
+                "model": model.name,
+                "version": model.version,
+                "skus": ", ".join(sku.name for sku in model.skus or []),
+                **_lifecycle_columns(model),
             }
         )
     return rows
@@ -590,16 +690,19 @@ def az_commands(
     resource_group: str,
     account: str,
     region: str,
-    deployment_name: str = MODEL_NAME,
+    deployment_name: str = DEFAULT_DEPLOYMENT,
     capacity: int = WORKSHOP_CAPACITY,
     principal_id: str | None = None,
+    model: str = MODEL_NAME,
+    version: str = MODEL_VERSION,
+    sku: str = MODEL_SKU,
 ) -> str:
     """The Azure CLI commands that do what this module does, with your values filled in."""
     validate_resource_group_name(resource_group)
     validate_account_name(account)
     validate_deployment_name(deployment_name)
     _check_capacity(capacity)
-    region = check_region(region)
+    region = check_region(region, model)
     assignee = (
         shlex.quote(_check_principal_id(principal_id))
         if principal_id
@@ -612,11 +715,11 @@ def az_commands(
             f"az group create --name {g} --location {region}",
             f"az cognitiveservices account create -n {n} -g {g} --custom-domain {n} --location {region} "
             "--kind AIServices --sku S0",
-            "# 2. Is DeepSeek-R1 offered to this account? Then deploy it",
-            f"az cognitiveservices account list-models -n {n} -g {g} --query \"[?name=='{MODEL_NAME}']\"",
+            f"# 2. Is {model} offered to this account, and not retired (lifecycleStatus)? Then deploy it",
+            f"az cognitiveservices account list-models -n {n} -g {g} --query \"[?name=='{model}']\"",
             f"az cognitiveservices account deployment create -n {n} -g {g} --deployment-name {d} "
-            f"--model-name {MODEL_NAME} --model-version {MODEL_VERSION} --model-format {MODEL_FORMAT} "
-            f"--sku-name {MODEL_SKU} --sku-capacity {capacity}",
+            f"--model-name {shlex.quote(model)} --model-version {shlex.quote(version)} "
+            f"--model-format {MODEL_FORMAT} --sku-name {shlex.quote(sku)} --sku-capacity {capacity}",
             "# 3. Let yourself call it with Microsoft Entra ID",
             f"az role assignment create --assignee-object-id {assignee} --assignee-principal-type User "
             f'--role "Cognitive Services User" --scope "$(az cognitiveservices account show -n {n} -g {g} '

@@ -17,6 +17,18 @@ from dotenv import dotenv_values
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO_ROOT / ".env"  # read when no other file is named (the tests point it at an empty one)
 DEFAULT_DEPLOYMENT = "DeepSeek-R1"
+
+# The model a deployment runs. Live, the default is DeepSeek-R1's successor: Microsoft retired DeepSeek-R1 on
+# Foundry on 2026-08-13 and names DeepSeek-V4-Pro as its replacement ("Model retirement schedule", Microsoft
+# Learn, updated 2026-09-02; see helpers/data/lifecycle.csv). Recorded mode replays DeepSeek-R1 version 1.
+LIVE_MODEL, LIVE_MODEL_VERSION = "DeepSeek-V4-Pro", "2026-04-23"
+RECORDED_MODEL, RECORDED_MODEL_VERSION = "DeepSeek-R1", "1"
+DEFAULT_SKU = "GlobalStandard"
+
+# Azure public cloud. Sovereign clouds have their own, e.g. Azure Government https://management.usgovcloudapi.net
+# with https://login.microsoftonline.us, Azure China https://management.chinacloudapi.cn with
+# https://login.chinacloudapi.cn.
+PUBLIC_RESOURCE_MANAGER = "https://management.azure.com"
 CLASSIC_API_VERSION = "2024-10-21"
 INFERENCE_API_VERSION = "2024-05-01-preview"
 
@@ -35,11 +47,14 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """What the notebooks need to reach DeepSeek-R1. Secrets are kept out of ``repr``."""
+    """What the notebooks need to reach a DeepSeek deployment. Secrets are kept out of ``repr``."""
 
     mode: str
     endpoint: str
     deployment: str = DEFAULT_DEPLOYMENT
+    model: str = LIVE_MODEL
+    model_version: str = LIVE_MODEL_VERSION
+    sku: str = DEFAULT_SKU
     auth: str = "key"
     api_key: str | None = field(default=None, repr=False)
     inference_endpoint: str | None = None
@@ -50,6 +65,20 @@ class Settings:
     resource_group: str | None = None
     location: str | None = None
     account_name: str | None = None
+    resource_manager_endpoint: str = PUBLIC_RESOURCE_MANAGER
+    authority_host: str | None = None
+    token_credentials: str | None = None
+
+    @property
+    def resource_manager_scope(self) -> str:
+        """The Entra ID scope of Resource Manager: ``https://management.<cloud>/.default``.
+
+        Each cloud's Resource Manager accepts tokens for its own address. Any other address (a proxy, or the
+        recorded endpoint posing as Azure) is taken to speak for the public cloud.
+        """
+        host = urlsplit(self.resource_manager_endpoint).hostname or ""
+        audience = self.resource_manager_endpoint if host.startswith("management.") else PUBLIC_RESOURCE_MANAGER
+        return f"{audience}/.default"
 
     @property
     def v1_base_url(self) -> str:
@@ -68,7 +97,10 @@ class Settings:
     def summary(self) -> str:
         """One line for a notebook: mode, host, deployment and auth; never a secret."""
         host = urlsplit(self.endpoint).netloc if self.mode == "live" else "the recorded endpoint"
-        return f"{self.mode} mode · {host} · deployment {self.deployment!r} · auth {self.auth}"
+        return (
+            f"{self.mode} mode · {host} · deployment {self.deployment!r} "
+            f"({self.model} {self.model_version}) · auth {self.auth}"
+        )
 
 
 def _env(source: dict[str, str | None], name: str) -> str | None:
@@ -127,6 +159,16 @@ def _endpoint_of_account(source: dict[str, str | None]) -> str | None:
     return f"https://{account}.services.ai.azure.com" if account and subscription else None
 
 
+def _https_url(source: dict[str, str | None], name: str, default: str | None, example: str) -> str | None:
+    raw = _env(source, name)
+    if raw is None:
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname:
+        raise SettingsError(f"{name}={raw!r} is not an https:// URL. Expected e.g. {example}, or leave it empty.")
+    return f"https://{parts.netloc}"
+
+
 def load_settings(env_file: str | Path | None = None) -> Settings:
     """Read the course settings from the environment and ``.env``.
 
@@ -155,10 +197,20 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
             "COURSE_AUTH=key but AZURE_OPENAI_API_KEY is empty: paste a key from the portal "
             "(deployment > Details > Key) into .env, or set COURSE_AUTH=entra and run `az login`."
         )
+    default_model = (LIVE_MODEL, LIVE_MODEL_VERSION) if mode == "live" else (RECORDED_MODEL, RECORDED_MODEL_VERSION)
+    # Recorded mode's Resource Manager is the recorded endpoint itself, whatever .env says.
+    resource_manager = (
+        _https_url(source, "AZURE_RESOURCE_MANAGER_ENDPOINT", PUBLIC_RESOURCE_MANAGER, PUBLIC_RESOURCE_MANAGER)
+        if mode == "live"
+        else endpoint
+    )
     return Settings(
         mode=mode,
         endpoint=endpoint,
         deployment=_env(source, "AZURE_DEEPSEEK_DEPLOYMENT") or DEFAULT_DEPLOYMENT,
+        model=(_env(source, "AZURE_DEEPSEEK_MODEL") if mode == "live" else None) or default_model[0],
+        model_version=(_env(source, "AZURE_DEEPSEEK_MODEL_VERSION") if mode == "live" else None) or default_model[1],
+        sku=_env(source, "AZURE_DEEPSEEK_SKU") or DEFAULT_SKU,
         auth=auth,
         api_key=api_key,
         inference_endpoint=_inference_endpoint(source, endpoint),
@@ -169,4 +221,7 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         resource_group=_env(source, "AZURE_RESOURCE_GROUP"),
         location=_env(source, "AZURE_LOCATION"),
         account_name=_env(source, "AZURE_AI_ACCOUNT"),
+        resource_manager_endpoint=resource_manager or PUBLIC_RESOURCE_MANAGER,
+        authority_host=_https_url(source, "AZURE_AUTHORITY_HOST", None, "https://login.microsoftonline.us"),
+        token_credentials=_env(source, "AZURE_TOKEN_CREDENTIALS"),
     )

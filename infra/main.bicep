@@ -4,8 +4,10 @@
 //   az deployment group create --resource-group <resource-group> --template-file infra/main.bicep \
 //     --parameters accountName=<account-name> principalId=$(az ad signed-in-user show --query id -o tsv)
 //
-// Creates a Foundry resource (Cognitive Services account of kind AIServices, SKU S0, custom subdomain),
-// a DeepSeek-R1 Global Standard deployment, and the Cognitive Services User role for principalId.
+// Creates a Microsoft Foundry resource (Cognitive Services account of kind AIServices, SKU S0, custom subdomain),
+// a deployment of a DeepSeek model (by default DeepSeek-V4-Pro 2026-04-23, Global Standard: DeepSeek-R1 was
+// retired on Azure on 2026-08-13 and Microsoft names V4-Pro as its successor), and the Cognitive Services User
+// role for principalId. Another model: --parameters modelName=DeepSeek-V4-Flash modelVersion=2026-04-23
 
 targetScope = 'resourceGroup'
 
@@ -14,7 +16,7 @@ targetScope = 'resourceGroup'
 @maxLength(64)
 param accountName string
 
-@description('Region: one where DeepSeek-R1 Global Standard is offered (see helpers/provisioning.py).')
+@description('Region: one where the model is offered as Global Standard (see helpers/provisioning.py).')
 param location string = resourceGroup().location
 
 @description('Object id of the user or app that calls the model with Microsoft Entra ID.')
@@ -30,6 +32,15 @@ param principalType string = 'User'
 
 @description('Deployment name: what requests pass as model=.')
 param deploymentName string = 'DeepSeek-R1'
+
+@description('Model to deploy (AZURE_DEEPSEEK_MODEL); format DeepSeek. Check its lifecycle first: helpers/data/lifecycle.csv.')
+param modelName string = 'DeepSeek-V4-Pro'
+
+@description('Model version (AZURE_DEEPSEEK_MODEL_VERSION).')
+param modelVersion string = '2026-04-23'
+
+@description('Deployment type (AZURE_DEEPSEEK_SKU): GlobalStandard, DataZoneStandard or Standard.')
+param skuName string = 'GlobalStandard'
 
 @description('Capacity in units of 1,000 tokens per minute; counts against your regional quota.')
 @minValue(1)
@@ -59,18 +70,18 @@ resource account 'Microsoft.CognitiveServices/accounts@2025-09-01' = {
   }
 }
 
-resource deepseekR1 'Microsoft.CognitiveServices/accounts/deployments@2025-09-01' = {
+resource deepseek 'Microsoft.CognitiveServices/accounts/deployments@2025-09-01' = {
   parent: account
   name: deploymentName
   sku: {
-    name: 'GlobalStandard'
+    name: skuName
     capacity: deploymentCapacity
   }
   properties: {
     model: {
       format: 'DeepSeek'
-      name: 'DeepSeek-R1'
-      version: '1'
+      name: modelName
+      version: modelVersion
     }
   }
 }
@@ -86,7 +97,7 @@ resource cognitiveServicesUser 'Microsoft.Authorization/roleAssignments@2022-04-
 }
 
 output accountName string = account.name
-output deploymentName string = deepseekR1.name
+output deploymentName string = deepseek.name
 output endpoint string = account.properties.endpoint
 @description('base_url for OpenAI(...) on the v1 API.')
 output openAiV1Endpoint string = '${account.properties.endpoints['OpenAI Language Model Instance API']}openai/v1/'

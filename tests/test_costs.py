@@ -15,6 +15,7 @@ from openai.types.chat import ChatCompletion
 from helpers.costs import (
     PRICE_COLUMNS,
     PRICES_CSV,
+    RETAIL_SNAPSHOT,
     Price,
     RateLimits,
     UsageLog,
@@ -23,6 +24,8 @@ from helpers.costs import (
     load_prices,
     price_for,
     read_usage,
+    retail_price_for,
+    retail_prices,
     retry_storm,
     split_completion_tokens,
     workshop_estimate,
@@ -32,7 +35,8 @@ from recorded_endpoint import ReplayServer
 
 QUESTION = [{"role": "user", "content": "How many languages are in the world?"}]
 DEEPINFRA = ("DeepInfra", "deepseek-ai/DeepSeek-R1-Turbo")
-AZURE_PRICING = "https://azure.microsoft.com/pricing/details/ai-foundry-models/deepseek/"
+AZURE_R1 = ("Azure", "DeepSeek-R1", "Global Standard")
+RETAIL_API = "https://prices.azure.com/api/retail/prices"
 DEEPSEEK_PRICING = "https://api-docs.deepseek.com/quick_start/pricing"
 
 # DeepSeek's own API reports reasoning tokens (a captured deepseek-reasoner usage, wire-format reference §6).
@@ -81,18 +85,107 @@ def test_deepinfra_price_is_the_one_published_in_seed_004():
 def test_figures_not_checked_against_their_page_say_so():
     table = load_prices()
     unverified = table[~table["verified"]]
-    assert set(unverified["provider"]) == {"Azure", "DeepSeek"}
-    assert unverified["note"].str.startswith("To verify on the live pricing page").all()
-    assert set(unverified["source_url"]) == {AZURE_PRICING, DEEPSEEK_PRICING}
-    azure = price_for("Azure", "DeepSeek-R1", "Global Standard")
-    assert not azure.verified and "NOT verified" in str(azure) and AZURE_PRICING in str(azure)
+    assert set(unverified["model"]) == {"deepseek-reasoner", "deepseek-ai/DeepSeek-R1-0528"}
+    provider = price_for("DeepInfra", "deepseek-ai/DeepSeek-R1-0528")
+    assert "NOT verified" in str(provider) and "deepinfra.com" in str(provider)
+    assert "gateway listings" in provider.note and "undated" in provider.note
+
+
+def test_azure_rows_are_the_retail_meters_of_2026_08_11():
+    azure = load_prices().query("provider == 'Azure'")
+    assert azure["verified"].all() and set(azure["as_of"]) == {"2026-08-11"}
+    assert azure["source_url"].str.startswith(RETAIL_API).all()
+    r1 = {row.deployment_type: (row.input_per_million, row.output_per_million) for row in azure.query(
+        "model == 'DeepSeek-R1'").itertuples()}
+    assert r1 == {"Global Standard": (1.35, 5.40), "Data Zone Standard": (1.485, 5.94),
+                  "Regional Standard": (1.485, 5.94)}
+    assert set(azure.query("model == 'DeepSeek-R1'")["status"]) == {"retired 2026-08-13"}
+    v4 = price_for("Azure", "DeepSeek-V4-Pro", "Global Standard")
+    assert (v4.input_per_million, v4.output_per_million, v4.cached_input_per_million) == (1.74, 3.48, 0.145)
+    flash = price_for("Azure", "DeepSeek-V4-Flash")
+    assert (flash.input_per_million, flash.output_per_million) == (0.19, 0.51)
+    assert "retired 2026-08-13" in str(price_for(*AZURE_R1))
+
+
+def test_deepseek_api_has_peak_and_off_peak_rates_since_2026_08_16():
+    rows = load_prices().query("provider == 'DeepSeek' and status == 'current'")
+    assert set(rows["model"]) == {"deepseek-v4-pro", "deepseek-flash"} and set(rows["as_of"]) == {"2026-08-16"}
+    peak = price_for("DeepSeek", "deepseek-flash", "API, cache miss, peak")
+    off_peak = price_for("DeepSeek", "deepseek-flash", "API, cache miss, off-peak")
+    assert (peak.input_per_million, peak.output_per_million) == (0.30, 1.20)
+    assert (off_peak.input_per_million, off_peak.output_per_million) == (0.15, 0.60)
+    reasoner = load_prices().query("model == 'deepseek-reasoner'")
+    assert set(reasoner["status"]) == {"history"} and reasoner["note"].str.contains("2026-07-24").all()
+
+
+def test_the_retail_snapshot_agrees_with_the_price_table():
+    retail = retail_prices(live=False)
+    assert retail.attrs["source"] == "snapshot of 2026-08-11"
+    for meter, model in (("V4 Pro", "DeepSeek-V4-Pro"), ("V4 Flash", "DeepSeek-V4-Flash"), ("R1", "DeepSeek-R1")):
+        from_meters = retail_price_for(meter, "Global Standard", retail)
+        listed = price_for("Azure", model, "Global Standard")
+        assert (from_meters.input_per_million, from_meters.output_per_million) == (
+            listed.input_per_million, listed.output_per_million)
+    gov = retail_price_for("V4 Pro", retail=retail_prices(live=False, region="usgovvirginia"))
+    assert (gov.input_per_million, gov.output_per_million) == (2.09, 4.18)  # Azure Government costs more
+    with pytest.raises(LookupError, match="no 'Azure Deepseek Models' meters in region 'mars'"):
+        retail_prices(live=False, region="mars")
+    with pytest.raises(LookupError, match="the meters cover"):
+        retail_price_for("V9", retail=retail)
+
+
+@pytest.fixture
+def retail_api(monkeypatch):
+    """A local HTTP server answering as the Retail Prices API does, with the snapshot split over two pages."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    snapshot = json.loads(RETAIL_SNAPSHOT.read_text())["answer"]
+    seen = []
+
+    class RetailPrices(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the name http.server calls)
+            query = parse_qs(urlsplit(self.path).query)
+            seen.append(query)
+            region = query["$filter"][0].split("armRegionName eq '")[1].split("'")[0] if "$filter" in query else ""
+            items = [item for item in snapshot["Items"] if item["armRegionName"] == region]
+            half = len(items) // 2
+            second = "page" in query
+            page = {**snapshot, "Items": items[half:] if second else items[:half], "Count": len(items)}
+            page["NextPageLink"] = None if second else f"{base}/api/retail/prices?{urlsplit(self.path).query}&page=2"
+            body = json.dumps(page).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RetailPrices)
+    base = f"http://127.0.0.1:{server.server_port}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AZURE_RETAIL_PRICES_URL", f"{base}/api/retail/prices")
+    yield seen
+    server.shutdown()
+
+
+def test_live_retail_prices_follow_the_pages_of_the_api(retail_api):
+    live = retail_prices(live=True)
+    assert live.attrs["source"].endswith("/api/retail/prices")
+    assert len(retail_api) == 2 and "productName eq 'Azure Deepseek Models'" in retail_api[0]["$filter"][0]
+    offline = retail_prices(live=False)
+    pd.testing.assert_frame_equal(live.reset_index(drop=True), offline.reset_index(drop=True))
+    assert retail_price_for("V4 Pro", retail=live).input_per_million == 1.74
 
 
 def test_price_for_is_case_insensitive_and_explains_misses():
-    assert price_for("azure", "deepseek-r1") == price_for("Azure", "DeepSeek-R1", "global standard")
+    assert price_for("azure", "deepseek-r1", "global standard") == price_for(*AZURE_R1)
     with pytest.raises(LookupError, match="The table has .*DeepInfra"):
         price_for("Azure", "DeepSeek-V3")
-    with pytest.raises(LookupError, match="only \\['Global Standard'\\]"):
+    with pytest.raises(LookupError, match="only \\['Data Zone Standard', 'Global Standard', 'Regional Standard'\\]"):
         price_for("Azure", "DeepSeek-R1", "Global Provisioned")
 
 
@@ -105,18 +198,15 @@ def test_price_for_takes_the_newest_row_or_the_one_current_at_a_date():
 
 
 def test_several_deployment_types_need_a_choice():
-    azure = load_prices().iloc[1].to_dict()
-    extra = {**azure, "deployment_type": "Data Zone Standard", "input_per_million": 2.0}
-    table = pd.concat([load_prices(), pd.DataFrame([extra])], ignore_index=True)
     with pytest.raises(LookupError, match="several deployment types"):
-        price_for("Azure", "DeepSeek-R1", prices=table)
-    assert price_for("Azure", "DeepSeek-R1", "Data Zone Standard", prices=table).input_per_million == 2.0
+        price_for("Azure", "DeepSeek-R1")
+    assert price_for("Azure", "DeepSeek-R1", "Data Zone Standard").input_per_million == 1.485
 
 
 def test_an_edited_csv_and_an_own_dataframe_are_used(tmp_path):
     edited = tmp_path / "prices.csv"
     edited.write_text(PRICES_CSV.read_text().replace(",1.35,5.40,", ",1.50,6.00,"), encoding="utf-8")
-    assert price_for("Azure", "DeepSeek-R1", prices=load_prices(edited)).output_per_million == 6.00
+    assert price_for(*AZURE_R1, prices=load_prices(edited)).output_per_million == 6.00
     own = pd.DataFrame([{
         "provider": "Me", "model": "DeepSeek-R1", "deployment_type": "self-hosted", "input_per_million": 0.5,
         "output_per_million": 1.5, "currency": "USD", "source_url": "https://example.org", "as_of": "2026-11",
@@ -161,7 +251,7 @@ def test_cost_of_charges_input_and_output_prices_per_million():
 def test_cost_of_reads_both_sdks_usage_from_real_requests(v1, inference):
     openai_response = v1.chat.completions.create(model="DeepSeek-R1", messages=QUESTION)
     azure_response = inference.complete(model="DeepSeek-R1", messages=QUESTION)
-    azure = price_for("Azure", "DeepSeek-R1")
+    azure = price_for(*AZURE_R1)
     expected = (11 * 1.35 + 886 * 5.40) / 1_000_000
     assert cost_of(openai_response.usage, azure) == pytest.approx(expected)
     assert cost_of(azure_response.usage, azure) == pytest.approx(expected)
@@ -270,7 +360,7 @@ def test_a_stream_chunk_without_choices_is_refused():
 
 @pytest.fixture()
 def log(v1):
-    log = UsageLog(price_for("Azure", "DeepSeek-R1"), lesson="08")
+    log = UsageLog(price_for(*AZURE_R1), lesson="08")
     log.add("languages", v1.chat.completions.create(model="DeepSeek-R1", messages=QUESTION))
     log.add("cut", v1.chat.completions.create(model="DeepSeek-R1", messages=QUESTION, max_tokens=500))
     hello = [{"role": "user", "content": "Hello!"}]
@@ -343,7 +433,7 @@ def test_learners_supported_with_seed_001_limits():
 
 
 def test_retry_storm_bills_timeouts_not_429s():
-    azure = price_for("Azure", "DeepSeek-R1")
+    azure = price_for(*AZURE_R1)
     usage = {"prompt_tokens": 11, "completion_tokens": 886}
     storm = retry_storm(30, usage, azure, timed_out_retries=2, rate_limited_retries=3)
     assert (storm.attempts, storm.billed_attempts, storm.rate_limited_attempts) == (180, 90, 90)

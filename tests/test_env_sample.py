@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-READ = re.compile(r"""(?:_env\(source, |environ\[|environ\.get\(|getenv\(|\.get\()["']([A-Z][A-Z0-9_]{5,})["']""")
+READ = re.compile(
+    r"""(?:(?:_env|_https_url)\(source, |environ\[|environ\.get\(|getenv\(|\.get\()["']([A-Z][A-Z0-9_]{5,})["']"""
+)
 NOT_FOR_LEARNERS = {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CI"}
 
 

@@ -48,7 +48,7 @@ def test_group_listing_shows_its_accounts_but_not_their_deployments(arm):
     assert list(arm.resources.resources.list_by_resource_group(group)) == []
 
     provisioning.create_foundry_account(arm.cognitive, group, f"acct-{group[-8:]}", "eastus2")
-    provisioning.deploy_deepseek_r1(arm.cognitive, group, f"acct-{group[-8:]}", capacity=1)
+    provisioning.deploy_model(arm.cognitive, group, f"acct-{group[-8:]}", "DeepSeek-R1", capacity=1)
     listed = list(arm.resources.resources.list_by_resource_group(group))
     assert [(r.name, r.type, r.kind, r.location) for r in listed] == [
         (f"acct-{group[-8:]}", "Microsoft.CognitiveServices/accounts", "AIServices", "eastus2")

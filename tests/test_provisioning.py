@@ -105,11 +105,15 @@ def test_region_check_normalizes_and_names_the_fix() -> None:
     assert p.check_region("swedencentral") == "swedencentral"
     with pytest.raises(
         ValueError,
-        match=r"not offered in region 'centralus'\. Pick one of: australiaeast, .*"
-        r"az cognitiveservices model list --location centralus",
+        match=r"DeepSeek-V4-Pro \(Global Standard\) is not offered in region 'francesouth'\. Pick one of: "
+        r"australiaeast, .*model list` of 2026-08-05.*az cognitiveservices model list --location francesouth",
     ) as caught:
-        p.check_region("centralus")
-    assert "Did you mean" not in str(caught.value)  # centralus is a region, just not one with DeepSeek-R1
+        p.check_region("francesouth")
+    assert "Did you mean" not in str(caught.value)  # francesouth is a region, just not one with DeepSeek-V4-Pro
+    assert p.check_region("centralus") == "centralus"  # V4-Pro is offered there; DeepSeek-R1 was not
+    with pytest.raises(ValueError, match="DeepSeek-R1 .*2025-09-15"):
+        p.check_region("centralus", "DeepSeek-R1")
+    assert p.check_region("Mars Central", "DeepSeek-V9") == "marscentral"  # no table: Azure will say
     with pytest.raises(ValueError, match=r"Did you mean 'eastus2'\?"):
         p.check_region("eastsu2")
 
@@ -118,9 +122,7 @@ def test_capacity_and_principal_are_checked() -> None:
     for bad in (0, -1, 2.5, "10", True):
         with pytest.raises(ValueError, match=r"capacity must be a whole number of at least 1"):
             p.az_commands(RG, ACCOUNT, "eastus2", capacity=bad)  # type: ignore[arg-type]
-    with pytest.raises(
-        ValueError, match=r"principal_id must be the object id \(a GUID\).*az ad signed-in-user"
-    ):
+    with pytest.raises(ValueError, match=r"principal_id must be the object id \(a GUID\).*az ad signed-in-user"):
         p.az_commands(RG, ACCOUNT, "eastus2", principal_id="me@example.com")
 
 
@@ -129,11 +131,13 @@ def test_validation_happens_before_any_request(arm: ArmServer) -> None:
     with pytest.raises(ValueError, match="Account name"):
         p.create_foundry_account(cognitive, RG, "bad_name", "eastus2")
     with pytest.raises(ValueError, match="not offered"):
-        p.create_foundry_account(cognitive, RG, ACCOUNT, "centralus")
+        p.create_foundry_account(cognitive, RG, ACCOUNT, "francesouth")
     with pytest.raises(ValueError, match="Deployment name"):
-        p.deploy_deepseek_r1(cognitive, RG, ACCOUNT, deployment_name="x")
+        p.deploy_model(cognitive, RG, ACCOUNT, "x")
     with pytest.raises(ValueError, match="capacity"):
-        p.deploy_deepseek_r1(cognitive, RG, ACCOUNT, capacity=0)
+        p.deploy_model(cognitive, RG, ACCOUNT, "DeepSeek-R1", capacity=0)
+    with pytest.raises(ValueError, match="model_version is empty.*AZURE_DEEPSEEK_MODEL_VERSION"):
+        p.deploy_model(cognitive, RG, ACCOUNT, "DeepSeek-R1", version=" ")
     with pytest.raises(ValueError, match="principal_id"):
         p.assign_cognitive_services_user(authorization, SUB, RG, ACCOUNT, "someone")
     with pytest.raises(ValueError, match="Resource group name"):
@@ -200,33 +204,40 @@ def test_create_deploy_inspect_and_clean_up(arm: ArmServer, capsys: pytest.Captu
     # progress callback time to see the operation running before it succeeds.
     slow = p.cognitive_client(SUB, RecordedCredential(), arm.base_url, 0.2, connection_verify=arm.ca_path)
     seen: list[tuple[str, str]] = []
-    account = p.create_foundry_account(
-        slow, RG, ACCOUNT, "eastus2", progress=lambda w, s: seen.append((w, s))
-    )
+    account = p.create_foundry_account(slow, RG, ACCOUNT, "eastus2", progress=lambda w, s: seen.append((w, s)))
     assert account.properties.provisioning_state == "Succeeded"
     what = f"Foundry account '{ACCOUNT}'"
     assert seen[0] == (what, "InProgress") and seen[-1] == (what, "Succeeded")
     assert any("/operationResults/" in call for call in arm.plane.calls)  # the LRO was really polled
 
-    deployment = p.deploy_deepseek_r1(cognitive, RG, ACCOUNT)
+    deployment = p.deploy_model(cognitive, RG, ACCOUNT, "DeepSeek-R1")  # the course's name, R1's successor
     assert capsys.readouterr().out == "Deployment 'DeepSeek-R1': Succeeded\n"
     assert (deployment.sku.name, deployment.sku.capacity) == ("GlobalStandard", p.WORKSHOP_CAPACITY)
     model = deployment.properties.model
-    assert (model.format, model.name, model.version) == ("DeepSeek", "DeepSeek-R1", "1")
+    assert (model.format, model.name, model.version) == ("DeepSeek", "DeepSeek-V4-Pro", "2026-04-23")
 
     assert p.list_deployments(cognitive, RG, ACCOUNT) == [
         {
             "deployment": "DeepSeek-R1",
-            "model": "DeepSeek-R1",
+            "model": "DeepSeek-V4-Pro",
             "format": "DeepSeek",
-            "version": "1",
+            "version": "2026-04-23",
             "sku": "GlobalStandard",
             "capacity": p.WORKSHOP_CAPACITY,
             "state": "Succeeded",
         }
     ]
     assert p.wait_until_ready(cognitive, RG, ACCOUNT, "DeepSeek-R1").name == "DeepSeek-R1"
-    assert p.list_models_in_region(cognitive, "eastus2")[0]["model"] == "DeepSeek-R1"
+    offered = {row["model"]: row for row in p.list_models_in_region(cognitive, "eastus2")}
+    assert offered["DeepSeek-R1"]["lifecycle"] == "Deprecated"
+    assert (offered["DeepSeek-R1"]["inference retires"], offered["DeepSeek-R1"]["replacement"]) == (
+        "2026-08-13",
+        "DeepSeek-V4-Pro",
+    )
+    assert offered["DeepSeek-V4-Pro"]["lifecycle"] == "GenerallyAvailable"
+    assert offered["DeepSeek-V3.2"]["inference retires"] is None  # 2099-12-31 means "no date"
+    account_models = {row["model"]: row for row in p.list_account_models(cognitive, RG, ACCOUNT)}
+    assert account_models["DeepSeek-V4-Pro"]["inference retires"] == "2028-02-20"
 
     endpoints = p.endpoint_and_masked_keys(cognitive, RG, ACCOUNT)
     assert endpoints.openai_v1 == arm.base_url + "/openai/v1/"
@@ -276,10 +287,7 @@ def test_existing_assignment_under_another_name_is_returned(arm: ArmServer) -> N
             "principal_id": PRINCIPAL,
         },
     )
-    assert (
-        p.assign_cognitive_services_user(authorization, SUB, RG, ACCOUNT, PRINCIPAL).name
-        == made_elsewhere.name
-    )
+    assert p.assign_cognitive_services_user(authorization, SUB, RG, ACCOUNT, PRINCIPAL).name == made_elsewhere.name
 
 
 def test_keys_turned_off_are_reported_as_none(arm: ArmServer) -> None:
@@ -322,7 +330,7 @@ def test_quota_error_reaches_the_learner(arm: ArmServer) -> None:
     p.create_resource_group(resources, RG, "eastus2")
     p.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2")
     with pytest.raises(HttpResponseError, match="InsufficientQuota"):
-        p.deploy_deepseek_r1(cognitive, RG, ACCOUNT, capacity=6000)
+        p.deploy_model(cognitive, RG, ACCOUNT, "DeepSeek-R1", capacity=6000)
 
 
 def test_delete_resource_group_without_waiting_returns_the_poller(arm: ArmServer) -> None:
@@ -346,9 +354,11 @@ def test_az_commands_cover_every_step_with_quoted_values() -> None:
         " --location eastus2 --kind AIServices --sku S0"
     )
     assert (
-        "--deployment-name DeepSeek-R1 --model-name DeepSeek-R1 --model-version 1 --model-format DeepSeek "
+        "--deployment-name DeepSeek-R1 --model-name DeepSeek-V4-Pro --model-version 2026-04-23 --model-format DeepSeek "
         "--sku-name GlobalStandard --sku-capacity 20"
     ) in text
+    other = p.az_commands(RG, ACCOUNT, "eastus2", "flash", model="DeepSeek-V4-Flash", sku="DataZoneStandard")
+    assert "--model-name DeepSeek-V4-Flash --model-version 2026-04-23" in other and "DataZoneStandard" in other
     assert f"--assignee-object-id {PRINCIPAL}" in text and '--role "Cognitive Services User"' in text
     assert "account list-models" in text and "query properties.endpoints" in text
     assert text.splitlines()[-1] == "az group delete --name 'rg-(course)' --yes"
@@ -361,7 +371,23 @@ def test_bicep_template_matches_the_sdk_values() -> None:
     bicep = (Path(__file__).parents[1] / "infra" / "main.bicep").read_text()
     assert "kind: 'AIServices'" in bicep and "name: 'S0'" in bicep
     assert "customSubDomainName: accountName" in bicep
-    assert re.search(r"format: 'DeepSeek'\s+name: 'DeepSeek-R1'\s+version: '1'", bicep)
-    assert "name: 'GlobalStandard'" in bicep
+    assert re.search(r"format: 'DeepSeek'\s+name: modelName\s+version: modelVersion", bicep)
+    assert f"param modelName string = '{p.MODEL_NAME}'" in bicep
+    assert f"param modelVersion string = '{p.MODEL_VERSION}'" in bicep
+    assert f"param skuName string = '{p.MODEL_SKU}'" in bicep and "name: skuName" in bicep
     assert p.COGNITIVE_SERVICES_USER_ROLE_ID in bicep
     assert f"param deploymentCapacity int = {p.WORKSHOP_CAPACITY}" in bicep
+
+
+def test_deploying_the_retired_deepseek_r1_is_refused_and_explained(arm: ArmServer) -> None:
+    from helpers.lifecycle import explain_retired
+
+    resources, cognitive, _ = arm.clients()
+    p.create_resource_group(resources, RG, "eastus2")
+    p.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2")
+    with pytest.raises(HttpResponseError) as caught:
+        p.deploy_model(cognitive, RG, ACCOUNT, "DeepSeek-R1", model="DeepSeek-R1", version="1")
+    assert caught.value.error.code == "ServiceModelDeprecated"
+    message = explain_retired(caught.value)
+    assert "DeepSeek-R1 version 1 was retired on Azure on 2026-08-13" in message
+    assert "Deploy DeepSeek-V4-Pro instead" in message

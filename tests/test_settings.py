@@ -152,3 +152,97 @@ def test_recorded_setup_starts_the_endpoint_once_and_points_the_environment_at_i
     finally:
         if helpers.recorded_server() is not None:
             helpers.recorded_server().stop()
+
+
+def test_live_mode_deploys_r1s_successor_by_default(monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.com")
+    settings = load_settings(NO_ENV_FILE)
+    assert (settings.model, settings.model_version, settings.sku) == ("DeepSeek-V4-Pro", "2026-04-23", "GlobalStandard")
+    assert settings.deployment == "DeepSeek-R1"  # the deployment name is the learner's choice, kept as it was
+    assert "DeepSeek-V4-Pro 2026-04-23" in settings.summary()
+
+
+def test_recorded_mode_replays_deepseek_r1_whatever_env_names(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "recorded")
+    monkeypatch.setenv("AZURE_DEEPSEEK_MODEL", "DeepSeek-V3.2")
+    settings = load_settings(NO_ENV_FILE)
+    assert (settings.model, settings.model_version) == ("DeepSeek-R1", "1")
+
+
+def test_the_model_to_deploy_is_a_setting(monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.com")
+    monkeypatch.setenv("AZURE_DEEPSEEK_MODEL", "DeepSeek-V4-Flash")
+    monkeypatch.setenv("AZURE_DEEPSEEK_MODEL_VERSION", "2026-04-23")
+    monkeypatch.setenv("AZURE_DEEPSEEK_SKU", "DataZoneStandard")
+    settings = load_settings(NO_ENV_FILE)
+    assert (settings.model, settings.model_version, settings.sku) == (
+        "DeepSeek-V4-Flash",
+        "2026-04-23",
+        "DataZoneStandard",
+    )
+
+
+def test_public_cloud_is_the_default_resource_manager(monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.com")
+    settings = load_settings(NO_ENV_FILE)
+    assert settings.resource_manager_endpoint == "https://management.azure.com"
+    assert settings.resource_manager_scope == "https://management.azure.com/.default"
+    assert settings.authority_host is None
+
+
+def test_sovereign_clouds_name_their_resource_manager_and_authority(monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.us")
+    monkeypatch.setenv("AZURE_RESOURCE_MANAGER_ENDPOINT", "https://management.usgovcloudapi.net/")
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us")
+    settings = load_settings(NO_ENV_FILE)
+    assert settings.resource_manager_endpoint == "https://management.usgovcloudapi.net"
+    assert settings.resource_manager_scope == "https://management.usgovcloudapi.net/.default"
+    assert settings.authority_host == "https://login.microsoftonline.us"
+
+
+def test_a_resource_manager_that_is_not_azures_gets_the_public_scope(monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://127.0.0.1:8443")
+    monkeypatch.setenv("AZURE_RESOURCE_MANAGER_ENDPOINT", "https://127.0.0.1:8443")
+    settings = load_settings(NO_ENV_FILE)
+    assert settings.resource_manager_endpoint == "https://127.0.0.1:8443"
+    assert settings.resource_manager_scope == "https://management.azure.com/.default"
+
+
+@pytest.mark.parametrize("name", ["AZURE_RESOURCE_MANAGER_ENDPOINT", "AZURE_AUTHORITY_HOST"])
+def test_cloud_addresses_must_be_https(monkeypatch, name):
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.com")
+    monkeypatch.setenv(name, "management.usgovcloudapi.net")
+    with pytest.raises(SettingsError, match=f"{name}=.*is not an https:// URL"):
+        load_settings(NO_ENV_FILE)
+
+
+def test_recorded_mode_manages_resources_on_the_recorded_endpoint(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "recorded")
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://127.0.0.1:9999")
+    monkeypatch.setenv("AZURE_RESOURCE_MANAGER_ENDPOINT", "https://management.usgovcloudapi.net")
+    assert load_settings(NO_ENV_FILE).resource_manager_endpoint == "https://127.0.0.1:9999"
+
+
+def test_repr_shows_the_model_and_cloud_but_no_secret(monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "another-secret-value")
+    shown = repr(load_settings(NO_ENV_FILE))
+    assert "model='DeepSeek-V4-Pro'" in shown and "resource_manager_endpoint='https://management.azure.com'" in shown
+    assert "another-secret-value" not in shown
+
+
+def test_live_setup_warns_about_a_retired_model(monkeypatch, capsys):
+    import helpers
+
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://myres.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "not-a-real-key")
+    monkeypatch.setenv("AZURE_DEEPSEEK_MODEL", "DeepSeek-R1")
+    monkeypatch.setenv("AZURE_DEEPSEEK_MODEL_VERSION", "1")
+    helpers.setup()
+    out = capsys.readouterr().out
+    assert "Warning: DeepSeek-R1 version 1 was retired on Azure on 2026-08-13" in out
+    assert "Deploy DeepSeek-V4-Pro instead" in out
+    monkeypatch.setenv("AZURE_DEEPSEEK_MODEL", "DeepSeek-V4-Pro")
+    monkeypatch.setenv("AZURE_DEEPSEEK_MODEL_VERSION", "2026-04-23")
+    helpers.setup()
+    assert "Warning" not in capsys.readouterr().out
