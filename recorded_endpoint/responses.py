@@ -225,6 +225,12 @@ def message_item(completion: Completion, text: str, status: str = "completed") -
     }
 
 
+def reasoning_text(completion: Completion) -> str | None:
+    """The reasoning exactly as the chat routes send it in ``reasoning_content``: both APIs show one text."""
+    read = getattr(completion, "reasoning_content", None)  # newer renderers end it as the model did
+    return read() if callable(read) else completion.reasoning
+
+
 def output_of(completion: Completion) -> list[dict[str, Any]]:
     """Output items: the reasoning, then the answer. A completion the filter cut returns neither."""
     if completion.cut_by_filter:
@@ -232,7 +238,7 @@ def output_of(completion: Completion) -> list[dict[str, Any]]:
     status = "completed" if completion.finish_reason == "stop" else "incomplete"
     items = []
     if completion.reasoning is not None:
-        items.append(reasoning_item(completion, completion.reasoning, status))
+        items.append(reasoning_item(completion, reasoning_text(completion) or "", status))
     if completion.answer is not None:
         items.append(message_item(completion, completion.answer, status))
     return items
