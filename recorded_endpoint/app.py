@@ -50,6 +50,7 @@ MODEL_INFO = {
 AUDIENCES: dict[str, frozenset[str]] = {
     Family.V1: frozenset({"ai.azure.com", "cognitiveservices.azure.com"}),
     Family.CLASSIC: frozenset({"ai.azure.com", "cognitiveservices.azure.com"}),
+    Family.RESPONSES: frozenset({"ai.azure.com", "cognitiveservices.azure.com"}),
     Family.INFERENCE: frozenset({"ai.azure.com", "cognitiveservices.azure.com"}),
     Family.SERVERLESS: frozenset({"ai.azure.com", "cognitiveservices.azure.com", "ml.azure.com"}),
     Family.RESPONSES: frozenset({"ai.azure.com", "cognitiveservices.azure.com"}),
@@ -360,9 +361,11 @@ def chat_endpoint(family: str) -> Callable[[Request], Any]:
     return endpoint
 
 
-def info_endpoint(supported: bool) -> Callable[[Request], Any]:
+def info_endpoint(family: Family) -> Callable[[Request], Any]:
+    """``GET …/info``: the model's description on the model inference routes, 404 on Azure OpenAI's."""
+    supported = family in INFERENCE_FAMILIES
+
     async def endpoint(request: Request) -> Response:
-        family = Family.INFERENCE if supported else Family.CLASSIC
         check_auth(request, family, request.app.state.config)
         if not supported:
             return errors.resource_not_found()
@@ -410,9 +413,9 @@ def create_app(config: ReplayConfig, extra_routes: list | None = None) -> Starle
     routes = [
         *(Route(path, chat_endpoint(family), methods=["POST"]) for family, path in CHAT_PATHS.items()),
         *responses_routes(),
-        Route("/openai/deployments/{deployment}/info", info_endpoint(supported=False), methods=["GET"]),
-        Route("/models/info", info_endpoint(supported=True), methods=["GET"]),
-        Route("/info", info_endpoint(supported=True), methods=["GET"]),
+        Route("/openai/deployments/{deployment}/info", info_endpoint(Family.CLASSIC), methods=["GET"]),
+        Route("/models/info", info_endpoint(Family.INFERENCE), methods=["GET"]),
+        Route("/info", info_endpoint(Family.SERVERLESS), methods=["GET"]),
         *(extra_routes or []),
     ]
     app = Starlette(
