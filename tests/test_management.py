@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -582,3 +583,159 @@ def test_reset_forgets_everything(arm: ArmServer) -> None:
 def test_plane_rejects_an_unknown_lro_form() -> None:
     with pytest.raises(ValueError, match="deployment_lro"):
         ManagementPlane(deployment_lro="sometimes")
+
+
+# ------------------------------------------------------------------- who gets in, and what they can read
+
+
+@pytest.fixture(scope="module")
+def keyed_arm() -> Iterator[ArmServer]:
+    """The plane of a room server: run with a key of its own, not the public default."""
+    yield from serve_plane(ManagementPlane(api_key="room-key-Zq81"))
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer recorded-entra:management.azure.com",  # the old unsigned form
+        f"Bearer {sign_token(DEFAULT_API_KEY, 'management.azure.com')}",  # signed with the public key
+        f"Bearer {sign_token('room-key-Zq81', 'management.azure.com', expires_on=1)}",  # expired
+        "Bearer room-key-Zq81",  # the key itself is not a token
+    ],
+)
+def test_a_keyed_server_refuses_every_token_not_signed_with_its_key(keyed_arm: ArmServer, authorization: str) -> None:
+    status, body = _error(
+        keyed_arm,
+        "GET",
+        f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01",
+        headers={"Authorization": authorization},
+    )
+    assert (status, body["error"]["code"]) == (401, "InvalidAuthenticationToken")
+
+
+def test_list_keys_on_a_keyed_server_gives_fake_keys_never_the_room_key(keyed_arm: ArmServer) -> None:
+    keyed_arm.plane.reset()
+    _, cognitive, _ = keyed_arm.clients()
+    resources = keyed_arm.clients()[0]
+    provisioning.create_resource_group(resources, RG, "eastus2")
+    provisioning.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2")
+    keys = cognitive.accounts.list_keys(RG, ACCOUNT)
+    assert keys.key1.startswith("recorded-fake-key1-") and keys.key2.startswith("recorded-fake-key2-")
+    assert "room-key" not in keys.key1 + keys.key2
+    assert cognitive.accounts.list_keys(RG, ACCOUNT).key1 == keys.key1  # stable for the server's lifetime
+
+
+def test_requests_without_a_valid_token_are_not_logged_and_the_log_is_bounded(arm: ArmServer) -> None:
+    from recorded_endpoint.management import MAX_LOGGED_CALLS
+
+    path = f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01"
+    with arm.http() as http:
+        for _ in range(5):
+            assert http.get(path).status_code == 401
+        assert arm.plane.calls == []
+        for _ in range(3):
+            assert http.get(path, headers=token_header()).status_code == 200
+    assert arm.plane.calls == [f"GET /subscriptions/{SUB}/resourcegroups"] * 3
+    assert arm.plane._calls.maxlen == MAX_LOGGED_CALLS
+
+
+# ------------------------------------------------------------------- every learner has their own resources
+
+
+def test_one_learners_clean_up_leaves_another_learners_group_alone(arm: ArmServer) -> None:
+    ada = arm.clients(headers={"x-ms-client-principal-name": "ada"})
+    bob = arm.clients(headers={"x-ms-client-principal-name": "bob"})
+    for resources, cognitive, _ in (ada, bob):
+        provisioning.create_resource_group(resources, RG, "eastus2")
+        provisioning.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2")  # the same name: no conflict
+    provisioning.delete_resource_group(bob[0], RG, confirm=RG)
+    assert bob[0].resource_groups.check_existence(RG) is False
+    assert ada[0].resource_groups.get(RG).name == RG
+    assert [a.name for a in ada[1].accounts.list_by_resource_group(RG)] == [ACCOUNT]
+
+
+def test_without_a_header_each_client_address_is_its_own_learner(arm: ArmServer) -> None:
+    group = f"/subscriptions/{SUB}/resourcegroups/{RG}?api-version=2025-04-01"
+    second = httpx.HTTPTransport(verify=arm.ca_path, local_address="127.0.0.2")
+    with arm.http() as first_learner, arm.http(transport=second) as second_learner:
+        created = first_learner.put(group, json={"location": "eastus2"}, headers=token_header())
+        assert created.status_code == 201
+        assert second_learner.get(group, headers=token_header()).status_code == 404
+        assert first_learner.get(group, headers=token_header()).status_code == 200
+    assert sorted(arm.plane.learners) == ["127.0.0.1", "127.0.0.2"]
+
+
+def test_a_learner_keeps_a_bounded_number_of_resource_groups(arm: ArmServer) -> None:
+    from recorded_endpoint.management.state import LIMITS
+
+    resources, _, _ = arm.clients()
+    for n in range(LIMITS["resource groups"]):
+        provisioning.create_resource_group(resources, f"rg-{n}", "eastus2")
+    with pytest.raises(ResourceExistsError) as caught:
+        provisioning.create_resource_group(resources, "rg-one-too-many", "eastus2")
+    assert caught.value.error.code == "ResourceCountExceedsLimit"
+    provisioning.create_resource_group(resources, "rg-0", "eastus2", tags={"updated": "yes"})  # updates still pass
+
+
+# ------------------------------------------------------------------- the catalogue and retired models
+
+
+def test_catalogue_reports_lifecycle_deprecation_and_replacement(arm: ArmServer) -> None:
+    _, cognitive, _ = arm.clients()
+    listed = {(m.model.name, m.model.version): m for m in cognitive.models.list("swedencentral")}
+    assert all((m.kind, m.sku_name) == ("AIServices", "S0") for m in listed.values())
+    r1 = listed[("DeepSeek-R1", "1")].model
+    assert r1.lifecycle_status == "Deprecated"  # the SDK's enum: "deprecated, also known as retired"
+    assert r1.deprecation.inference.startswith("2026-08-13")
+    assert (r1.replacement_config.target_model_name, r1.replacement_config.target_model_version) == (
+        "DeepSeek-V4-Pro",
+        "2026-04-23",
+    )
+    v4 = listed[("DeepSeek-V4-Pro", "2026-04-23")].model
+    assert (v4.lifecycle_status, v4.deprecation.inference[:10], v4.replacement_config) == (
+        "GenerallyAvailable",
+        "2028-02-20",
+        None,
+    )
+    assert [s.name for s in v4.skus] == ["GlobalStandard"]  # Sweden Central is outside the US data zone
+    assert v4.skus[0].usage_name == "AIServices.GlobalStandard.DeepSeek-V4-Pro"
+    assert v4.skus[0].deprecation_date.date().isoformat() == "2028-02-20"
+    assert listed[("DeepSeek-V4-Flash-0731", "2026-07-31")].model.lifecycle_status == "Preview"
+    v32 = listed[("DeepSeek-V3.2", "1")].model
+    assert (v32.lifecycle_status, v32.deprecation.deprecation_status) == ("GenerallyAvailable", "Tentative")
+
+
+def test_deploying_retired_deepseek_r1_is_refused_as_azure_refuses_it(arm: ArmServer) -> None:
+    _, cognitive, _ = _ready_account(arm)
+    r1 = {"format": "DeepSeek", "name": "DeepSeek-R1", "version": "1"}
+    with pytest.raises(HttpResponseError) as caught:
+        cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "DeepSeek-R1", _v4(model=r1))
+    assert caught.value.status_code == 400
+    assert caught.value.error.code == "ServiceModelDeprecated"
+    assert caught.value.error.message == (
+        "The model 'Format:DeepSeek,Name:DeepSeek-R1,Version:1' has been deprecated since 08/13/2026 00:00:00."
+    )
+    assert list(cognitive.deployments.list(RG, ACCOUNT)) == []
+
+
+def test_before_its_retirement_date_deepseek_r1_deploys() -> None:
+    """Lifecycle follows the plane's clock: on 2026-08-01 R1 was not yet retired."""
+    plane = ManagementPlane(now=lambda: datetime(2026, 8, 1, tzinfo=UTC))
+    for arm in serve_plane(plane):
+        _, cognitive, _ = _ready_account(arm)
+        assert next(
+            m for m in cognitive.models.list("eastus2") if m.model.name == "DeepSeek-R1"
+        ).model.lifecycle_status == ("GenerallyAvailable")
+        r1 = {"format": "DeepSeek", "name": "DeepSeek-R1", "version": "1"}
+        deployment = cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "r1", _v4(model=r1)).result()
+        assert deployment.properties.model.name == "DeepSeek-R1"
+
+
+def test_data_zone_sku_only_where_the_zone_is(arm: ArmServer) -> None:
+    _, cognitive, _ = _ready_account(arm)  # eastus2: in the US data zone
+    zoned = cognitive.deployments.begin_create_or_update(RG, ACCOUNT, "v4-dz", _v4(sku="DataZoneStandard")).result()
+    assert zoned.sku.name == "DataZoneStandard"
+    omitted = {"format": "DeepSeek", "name": "DeepSeek-V4-Pro"}  # no version: the catalogue's default
+    assert cognitive.deployments.begin_create_or_update(
+        RG, ACCOUNT, "v4", _v4(model=omitted)
+    ).result().properties.model.version == ("2026-04-23")
