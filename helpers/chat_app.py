@@ -1,8 +1,9 @@
-"""A small DeepSeek-R1 chat inside JupyterLab, after the chat app of Azure-Samples/deepseek-python (seed 003).
+"""A small DeepSeek-R1 chat inside JupyterLab, after the chat app of Azure-Samples/deepseek-python.
 
 What it keeps from the sample: an async client (`AsyncAzureOpenAI` or `AsyncOpenAI`), streamed answers, the
 model's thoughts in a collapsible panel above each answer, errors shown to the user instead of swallowed,
 a conversation history sent back *without* the reasoning, and the client closed when the app closes.
+In recorded mode, `suggestions=recorded_questions` offers the questions the recorded endpoint can answer next.
 
     app = ChatApp(async_azure_openai_client(), model=settings.deployment)
     app                                  # shows the chat: type a question, press Enter or Send
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +44,14 @@ class ChatApp:
     question and is left out of the history, so the next question is sent as if it never happened.
     """
 
-    def __init__(self, client: Any, model: str, system_prompt: str = DEFAULT_SYSTEM_PROMPT, **params: Any) -> None:
+    def __init__(
+        self,
+        client: Any,
+        model: str,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+        suggestions: Callable[[list[dict[str, Any]]], list[str]] | None = None,
+        **params: Any,
+    ) -> None:
         from openai import AsyncOpenAI
 
         if not isinstance(client, AsyncOpenAI):
@@ -50,7 +59,13 @@ class ChatApp:
                 f"ChatApp streams with an async client, got {type(client).__name__}: use AsyncAzureOpenAI or "
                 "AsyncOpenAI, e.g. helpers.clients.async_azure_openai_client()."
             )
+        if client.is_closed():
+            raise ValueError(
+                "This client is closed (an earlier app closed it): make a new one for the app, e.g. "
+                "ChatApp(async_azure_openai_client(), ...)."
+            )
         self.client = client
+        self.suggestions = suggestions  # messages so far -> questions to offer as buttons
         self.model = model
         self.system_prompt = system_prompt
         self.params = params  # extra request parameters, e.g. max_tokens
@@ -77,7 +92,22 @@ class ChatApp:
         self.send_button.on_click(lambda _: self._submit(self.prompt.value))
         self.new_chat_button.on_click(lambda _: self.new_chat())
         controls = widgets.HBox([self.prompt, self.send_button, self.new_chat_button])
-        self.widget = widgets.VBox([self.log, controls])
+        self.suggestion_bar = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
+        self.widget = widgets.VBox([self.log, controls, self.suggestion_bar])
+        self._show_suggestions()
+
+    def _show_suggestions(self) -> None:
+        """One button per question the suggestions function offers for the conversation so far."""
+        import ipywidgets as widgets
+
+        questions = self.suggestions(self.messages_for("")[:-1]) if self.suggestions and not self.closed else []
+        buttons = []
+        for question in questions:
+            button = widgets.Button(description=question, tooltip="Ask this", layout=widgets.Layout(width="auto"))
+            button.on_click(lambda _, question=question: self._submit(question))
+            buttons.append(button)
+        label = [widgets.HTML("<i>Recorded questions you can ask now:</i>")] if buttons else []
+        self.suggestion_bar.children = (*label, *buttons)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -110,22 +140,27 @@ class ChatApp:
         if result.ok and result.answer is not None:
             self.history += [{"role": "user", "content": question}, result.message()]
         self.turns.append(Turn(question, sent, result))
+        self._show_suggestions()
         return result
 
     def new_chat(self) -> None:
         """Forget the conversation: the next question starts a new one (the log stays on screen)."""
         self.history.clear()
         self._add(_bubble("", "New chat", colour="#888"))
+        self._show_suggestions()
 
     async def close(self) -> None:
-        """Wait for running turns, close the client (seed 003: `after_app_serving`) and disable the input."""
+        """Wait for running turns, close the client (the sample's `after_app_serving`) and disable the input."""
         await asyncio.sleep(0)  # let a question submitted just now start its turn
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.close()
         self.closed = True
         self.prompt.disabled = self.send_button.disabled = self.new_chat_button.disabled = True
-        self._add(_bubble("", "Chat closed: the client is closed.", colour="#888"))
+        self._show_suggestions()
+        self._add(
+            _bubble("", "Chat closed: the client is closed. Run the app's cell again for a new chat.", colour="#888")
+        )
 
     async def __aenter__(self) -> ChatApp:
         return self
@@ -184,6 +219,27 @@ class ChatApp:
 
     def _add(self, widget: Any) -> None:
         self.log.children = (*self.log.children, widget)
+
+
+def recorded_questions(messages: list[dict[str, Any]]) -> list[str]:
+    """The questions the recorded endpoint can answer after `messages` (system prompt and history so far).
+
+    Empty in live mode, where any question gets an answer. Pass it as `ChatApp(..., suggestions=recorded_questions)`.
+    """
+    import os
+
+    if os.environ.get("COURSE_MODE") != "recorded":
+        return []
+    from recorded_endpoint import RecordingLibrary
+    from recorded_endpoint.recordings import canonical_messages
+
+    sent = canonical_messages(history_without_reasoning(messages))
+    questions = []
+    for recording in RecordingLibrary.from_directory().recordings:
+        *before, last = recording.messages
+        if before == sent and last["role"] == "user" and not recording.params and last["content"] not in questions:
+            questions.append(last["content"])
+    return questions
 
 
 def _bubble(who: str, text: str, colour: str = "#222") -> Any:
