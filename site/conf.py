@@ -72,4 +72,7 @@ html_context = {"default_mode": "light"}
 html_last_updated_fmt = None
 html_static_path: list[str] = []
 html_additional_pages = {"index": "redirect_home.html"}
+# No general or domain index: the course defines no index entries, so those pages would be empty.
+html_use_index = False
+html_domain_indices = False
 templates_path = ["_templates"]

@@ -232,7 +232,7 @@ def test_every_internal_link_resolves(site, reader):
     """From the home page, follow every link to the site: each page loads cleanly, each file is served, and each
     #fragment names an element of its page."""
     base, _, summary = site
-    pending, seen, ids, fragments, files, links = ["README.html"], set(), {}, set(), set(), 0
+    pending, seen, ids, fragments, files, links = ["README.html", "search.html"], set(), {}, set(), set(), 0
     while pending:
         path = pending.pop()
         if path in seen:
@@ -268,3 +268,13 @@ def test_every_internal_link_resolves(site, reader):
         distinct_files_checked=len(files),
         fragments_checked=len(fragments),
     )
+
+
+def test_the_search_works_offline(site, reader):
+    """Sphinx's own search runs in the page, on an index shipped with the site."""
+    reader.open("search.html?q=streaming")
+    results = reader.page.locator("#search-results li a")
+    results.first.wait_for(timeout=20_000)
+    assert "notebooks/06_streaming.html" in [
+        urlsplit(href).path.lstrip("/") for href in results.evaluate_all("links => links.map(a => a.href)")
+    ]
