@@ -72,9 +72,14 @@ class BodyTooSlow(Exception):
 class BodyDeadline:
     """ASGI middleware: a request body must arrive within ``deadline_s`` of the request's start."""
 
-    def __init__(self, app: ASGIApp, deadline_s: float = BODY_DEADLINE_S) -> None:
+    def __init__(self, app: ASGIApp, deadline_s: float | None = None) -> None:
         self.app = app
-        self.deadline_s = deadline_s
+        self._deadline_s = deadline_s
+
+    @property
+    def deadline_s(self) -> float:
+        """The deadline given, else :data:`BODY_DEADLINE_S` as it is now."""
+        return BODY_DEADLINE_S if self._deadline_s is None else self._deadline_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
