@@ -58,13 +58,14 @@ class Chunk:
 class Completion:
     """A recorded model answer, ready to be rendered for any route."""
 
-    def __init__(self, response: dict[str, Any], recording_name: str) -> None:
+    def __init__(self, response: dict[str, Any], recording_name: str, model: dict[str, Any] | None = None) -> None:
         self.data = response
         self.reasoning: str | None = response.get("reasoning")
         self.answer: str | None = response.get("answer")
         self.finish_reason: str = response.get("finish_reason", "stop")
         self.usage: dict[str, Any] = response["usage"]
-        self._model: str = response.get("model", DEFAULT_MODEL)
+        # The model that answered: the response's own name, else the recording's ``model``, else DeepSeek-R1.
+        self._model: str = response.get("model") or (model or {}).get("name") or DEFAULT_MODEL
         self.id: str = response.get("id", f"replay-{recording_name}")
         self.created: int = response.get("created", DEFAULT_CREATED)
         self.thinking_complete = self.finish_reason != "length" or bool(response.get("thinking_complete", False))
@@ -75,6 +76,13 @@ class Completion:
 
     def model_for(self, family: str) -> str:
         return PROVIDER_MODEL if family == "provider" else self._model
+
+    def reasoning_content(self) -> str | None:
+        """The reasoning as the Azure OpenAI routes send it: the text inside ``<think>…</think>``, with the
+        newline before the closing tag (Learn's DeepSeek-R1 example ends it ``…succinctly.\n``)."""
+        if not self.reasoning or not self.thinking_complete:  # no thinking, or cut before its end
+            return self.reasoning
+        return self.reasoning + "\n"
 
     # -- non-streaming -------------------------------------------------------------------------------
     def content_for(self, family: str) -> str | None:
@@ -97,7 +105,7 @@ class Completion:
             "usage": self.usage_for(family),
         }
         if family in OPENAI_FAMILIES:
-            message["reasoning_content"] = None if self.cut_by_filter else self.reasoning
+            message["reasoning_content"] = None if self.cut_by_filter else self.reasoning_content()
             choice["content_filter_results"] = self.annotations
             choice["logprobs"] = None
             body["prompt_filter_results"] = [{"prompt_index": 0, "content_filter_results": self.prompt_annotations}]
@@ -123,7 +131,7 @@ class Completion:
         first_ms = float(timing.get("first_token_ms", 0))
         gap_ms = 1000.0 / float(timing["tokens_per_second"]) if timing.get("tokens_per_second") else 0.0
         if family in OPENAI_FAMILIES:
-            pieces = [("reasoning", p) for p in token_pieces(self.reasoning or "")]
+            pieces = [("reasoning", p) for p in token_pieces(self.reasoning_content() or "")]
             pieces += [("answer", p) for p in token_pieces(self.answer or "")]
         else:
             pieces = [
@@ -143,6 +151,17 @@ class Completion:
         yield from _rendered(self, family, include_usage)
 
     def _render(self, family: str, include_usage: bool) -> Iterator[tuple[float, str]]:
+        """The stream as Azure sends it (wire-format reference §2.3, §4.2, §6):
+
+        * Azure OpenAI routes: an empty-choices chunk with the prompt's verdicts; the role fused into the first
+          text delta (Learn's DeepSeek-R1 example); the finish chunk; with ``include_usage`` a usage-only chunk
+          in the full chunk envelope (``object``, ``created``, ``system_fingerprint``), else usage in the finish
+          chunk.
+        * Model-inference routes: every delta carries ``role``, ``tool_calls`` and ``reasoning_content`` (null
+          after the first), every choice ``matched_stop``, every chunk ``usage``: null until the finish chunk,
+          which carries it (Learn's inference tab; the lobe-chat capture sends a separate usage chunk instead:
+          [X] the sources disagree).
+        """
         model = self.model_for(family)
         envelope = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": model}
 
@@ -155,44 +174,42 @@ class Completion:
             choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
             if openai_route:
                 choice["content_filter_results"] = annotations or {}
+            else:
+                delta.setdefault("role", None)
+                delta.setdefault("tool_calls", None)
+                choice["matched_stop"] = None
+                extra.setdefault("usage", None)
             return _dumps({**envelope, "choices": [choice], **extra})
 
+        def text_delta(piece: Chunk) -> dict[str, Any]:
+            if openai_route and piece.kind == "reasoning":
+                return {"content": "", "reasoning_content": piece.text}
+            if openai_route:
+                return {"content": piece.text, "reasoning_content": ""}
+            return {"content": piece.text, "reasoning_content": None}
+
         if openai_route:
-            yield (
-                0.0,
-                _dumps(
-                    {
-                        "choices": [],
-                        "created": 0,
-                        "id": "",
-                        "model": "",
-                        "object": "",
-                        "prompt_filter_results": [
-                            {"prompt_index": 0, "content_filter_results": self.prompt_annotations}
-                        ],
-                    }
-                ),
-            )
-        yield 0.0, chunk({"role": "assistant", "content": "", "reasoning_content": "" if openai_route else None})
-        for index, piece in enumerate(self.chunks(family)):
+            prompt_results = [{"prompt_index": 0, "content_filter_results": self.prompt_annotations}]
+            first = {"choices": [], "created": 0, "id": "", "model": "", "object": ""}
+            yield 0.0, _dumps({**first, "prompt_filter_results": prompt_results})
+        pieces = self.chunks(family)
+        if not pieces or self.drop_after == 0:  # nothing to fuse the role into
+            yield 0.0, chunk({"role": "assistant", **text_delta(Chunk("answer", "", 0.0))})
+        for index, piece in enumerate(pieces):
             if self.drop_after is not None and index >= self.drop_after:
                 raise StreamDropped(index)
-            if openai_route and piece.kind == "reasoning":
-                delta = {"content": "", "reasoning_content": piece.text}
-            elif openai_route:
-                delta = {"content": piece.text, "reasoning_content": ""}
-            else:
-                delta = {"content": piece.text, "reasoning_content": None}
+            delta = {"role": "assistant", **text_delta(piece)} if index == 0 else text_delta(piece)
             yield piece.gap_ms, chunk(delta, annotations=passed)
         if self.drop_after is not None:  # the recording holds only what arrived before the cut
             raise StreamDropped(self.drop_after)
         usage = self.usage_for(family)
         last_delta = {"content": "", "reasoning_content": "" if openai_route else None}
-        if openai_route and not include_usage:
-            yield 0.0, chunk(last_delta, self.finish_reason, final_annotations, usage=usage)
-        else:
+        if openai_route and include_usage:
             yield 0.0, chunk(last_delta, self.finish_reason, final_annotations, usage=None)
-            yield 0.0, _dumps({"choices": [], "id": self.id, "model": model, "usage": usage})
+            usage_chunk = {"choices": [], **envelope, "system_fingerprint": None, "usage": usage}
+            yield 0.0, _dumps(usage_chunk)
+        else:
+            yield 0.0, chunk(last_delta, self.finish_reason, final_annotations, usage=usage)
         yield 0.0, "[DONE]"
 
 

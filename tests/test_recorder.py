@@ -291,8 +291,8 @@ def fake_upstream() -> Starlette:
         if question == "Leak please":
             return JSONResponse(completion("Thinking.", f"Here is a token: {SK_KEY}"), headers=LEAKY_HEADERS)
         reasoning, answer = "".join(REASONING), "".join(ANSWER)
-        if openai_shape:
-            return JSONResponse(completion(reasoning, answer), headers=LEAKY_HEADERS)
+        if openai_shape:  # Azure ends reasoning_content with the newline before </think> (Learn's example)
+            return JSONResponse(completion(reasoning + "\n", answer), headers=LEAKY_HEADERS)
         return JSONResponse(completion(None, think_block(reasoning, answer)), headers=LEAKY_HEADERS)
 
     return Starlette(
@@ -550,7 +550,7 @@ def test_replaying_the_recordings_gives_the_same_sdk_results(recorded):
 def test_live_answers_had_the_expected_shape(recorded):
     """Guards the comparison above: the live session really saw reasoning, answers, usage and errors."""
     live = recorded["seen"]
-    assert live["v1 answer"][:3] == ("".join(ANSWER), "".join(REASONING), "stop")
+    assert live["v1 answer"][:3] == ("".join(ANSWER), "".join(REASONING) + "\n", "stop")
     assert live["inference answer"][0] == think_block("".join(REASONING), "".join(ANSWER))
     assert live["v1 stream"][0][0] == ("reasoning", "Okay") and live["v1 stream"][1] == "stop"
     assert live["v1 stream"][2] == {"prompt": 9, "completion": 21, "total": 30, "reasoning": 15}

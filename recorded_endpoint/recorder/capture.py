@@ -50,6 +50,16 @@ FINISH_REASONS = frozenset({"stop", "length", "content_filter", "tool_calls", "f
 VERDICT_ERROR_CODES = frozenset({"content_filter_error", "ResponsibleAIPolicyViolation"})
 
 
+def reasoning_of_openai(reasoning: str | None, finish_reason: str | None) -> str | None:
+    """``reasoning_content`` as a recording keeps it: without the newline Azure sends before ``</think>``.
+
+    The replay adds that newline back (``wire.Completion.reasoning_content``), as Learn's example shows it.
+    """
+    if isinstance(reasoning, str) and finish_reason != "length" and reasoning.endswith("\n"):
+        return reasoning[:-1]
+    return reasoning
+
+
 def split_think(content: str | None, finish_reason: str | None) -> tuple[str | None, str | None]:
     """``(reasoning, answer)`` of a model-inference ``content``, such that the replay renders it back exactly.
 
@@ -140,6 +150,8 @@ def completion_from_body(body: dict[str, Any], family: str, redactor: Redactor) 
     content = message.get("content")
     if family not in OPENAI_FAMILIES and reasoning is None:
         reasoning, content = split_think(content, finish_reason)
+    elif family in OPENAI_FAMILIES:
+        reasoning = reasoning_of_openai(reasoning, finish_reason)
     response: dict[str, Any] = {
         "kind": "completion",
         "reasoning": redactor.names_in(reasoning) if isinstance(reasoning, str) else None,
@@ -254,7 +266,7 @@ class StreamCapture:
         chunks = redactor.chunks_in(self.chunks)
         kept = StreamCapture(self.family, self.started, redactor, chunks)
         if self.family in OPENAI_FAMILIES:
-            reasoning, answer = kept.text_of("reasoning"), kept.text_of("answer")
+            reasoning, answer = reasoning_of_openai(kept.text_of("reasoning"), finish_reason), kept.text_of("answer")
         else:  # a stream that ended early may have ended inside the thinking, as a "length" finish does
             reasoning, answer = split_think(kept.text_of("content", "reasoning"), finish_reason or "length")
         response: dict[str, Any] = {

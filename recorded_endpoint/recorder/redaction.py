@@ -115,9 +115,7 @@ def known_value_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
             anywhere.update(_copies(value))
         else:
             words.add(value)
-    alternatives = [
-        _SEPARATOR.join(re.escape(ch) for ch in value) for value in sorted(anywhere, key=len, reverse=True)
-    ]
+    alternatives = [_SEPARATOR.join(re.escape(ch) for ch in value) for value in sorted(anywhere, key=len, reverse=True)]
     alternatives += [rf"(?<![\w-]){re.escape(v)}(?![\w-])" for v in sorted(words, key=len, reverse=True)]
     return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
 
@@ -261,9 +259,7 @@ class Redactor:
             for span_start, span_end in spans:
                 if span_start < finish and span_end > begin:
                     reach = max(reach, span_end)
-        merged = [
-            {**group[0], "text": self.names_in("".join(c["text"] for c in group))} for group in groups
-        ]
+        merged = [{**group[0], "text": self.names_in("".join(c["text"] for c in group))} for group in groups]
         if "".join(c["text"] for c in merged) != self.names_in(joined):
             return [{**run[0], "text": self.names_in(joined)}]  # overlapping matches: keep the run as one chunk
         return merged
