@@ -49,7 +49,9 @@ exclude_patterns = [
 nb_execution_mode = "off"
 nb_output_stderr = "show"
 # No "dollarmath": lessons write prices as \$1.35 or USD 1.35, and a bare $ is text, as in JupyterLab.
-myst_enable_extensions = ["colon_fence"]
+# "linkify": a bare https:// address is a link, as JupyterLab shows it (but not "settings.py" or "e.g.").
+myst_enable_extensions = ["colon_fence", "linkify"]
+myst_linkify_fuzzy_links = False
 myst_heading_anchors = 3
 
 # Every internal link must resolve: a missing page or reference is a build warning, and the build fails on it.
