@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "site"))
 from course_site import is_widget_output  # noqa: E402 - the site's own rule for what counts as a widget
 
 # Building the site and reading it page by page takes longer than the suite's per-test limit allows.
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
