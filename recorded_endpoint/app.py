@@ -305,7 +305,7 @@ def respond(recording: Recording, family: str, body: dict[str, Any], config: Rep
         return StreamingResponse(
             stream_events(completion, family, include_usage, config.timing),
             media_type="text/event-stream; charset=utf-8",
-            headers={"x-accel-buffering": "no", "cache-control": "no-cache"},
+            headers={"x-accel-buffering": "no"},  # as Azure's streams; they carry no cache-control
         )
     return JSONResponse(completion.body(family))
 
@@ -418,9 +418,11 @@ def create_app(config: ReplayConfig, extra_routes: list | None = None) -> Starle
         Route("/info", info_endpoint(Family.SERVERLESS), methods=["GET"]),
         *(extra_routes or []),
     ]
+    from .headers import AzureHeaders  # the response headers Azure sends on the model routes
+
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(BodyDeadline)],
+        middleware=[Middleware(AzureHeaders), Middleware(BodyDeadline)],
         exception_handlers={
             RequestRejected: rejected,
             BodyTooSlow: body_too_slow,

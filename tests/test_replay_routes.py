@@ -297,3 +297,66 @@ def test_reasoning_content_keeps_its_trailing_newline(replay_env):
     chunks = chunks_of(raw_stream("/openai/v1/chat/completions", body))
     streamed = "".join(c["choices"][0]["delta"].get("reasoning_content") or "" for c in chunks if c["choices"])
     assert streamed == message.reasoning_content
+
+
+AZURE_OPENAI_HEADERS = {  # the real classic (azure-sdk-assets) and v1 (Mirascope) captures, wire-format §4.3
+    "apim-request-id",
+    "x-request-id",
+    "x-ms-region",
+    "x-ms-rai-invoked",
+    "x-ms-deployment-name",
+    "x-ms-client-request-id",
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-remaining-tokens",
+    "strict-transport-security",
+    "x-content-type-options",
+}
+
+
+def test_answers_carry_azures_headers_with_a_fresh_request_id_each(replay_env):
+    client = v1_client(os.environ["AZURE_OPENAI_API_KEY"])
+    first = client.chat.completions.with_raw_response.create(model="DeepSeek-R1", messages=SEED_MESSAGES)
+    second = client.chat.completions.with_raw_response.create(model="DeepSeek-R1", messages=SEED_MESSAGES)
+    assert AZURE_OPENAI_HEADERS <= set(first.headers)
+    assert first.headers["x-content-type-options"] == "nosniff" and first.headers["x-ms-rai-invoked"] == "true"
+    assert "server" not in first.headers
+    assert first.parse()._request_id == first.headers["x-request-id"]  # the openai SDK's request id is set
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+    assert first.headers["apim-request-id"] != second.headers["apim-request-id"]
+    classic = AzureOpenAI(
+        azure_endpoint=os.environ["AZURE_OPENAI_ENDPOINT"],
+        api_key=os.environ["AZURE_OPENAI_API_KEY"],
+        api_version="2024-10-21",
+    )
+    raw = classic.chat.completions.with_raw_response.create(model="DeepSeek-R1", messages=SEED_MESSAGES)
+    assert raw.headers["x-ms-deployment-name"] == "DeepSeek-R1"
+
+
+def test_streams_carry_azures_headers_and_no_cache_control(replay_env):
+    with httpx.stream(
+        "POST",
+        f"{os.environ['AZURE_OPENAI_ENDPOINT']}/openai/v1/chat/completions",
+        json={"model": "DeepSeek-R1", "messages": SEED_MESSAGES, "stream": True},
+        headers={"api-key": os.environ["AZURE_OPENAI_API_KEY"], "x-ms-client-request-id": "lesson-06"},
+        verify=os.environ["SSL_CERT_FILE"],
+    ) as response:
+        response.read()
+    assert AZURE_OPENAI_HEADERS <= set(response.headers)
+    assert response.headers["x-ms-client-request-id"] == "lesson-06"  # echoed as Azure does; else "Not-Set"
+    assert response.headers["x-accel-buffering"] == "no"
+    assert "cache-control" not in response.headers and "server" not in response.headers
+
+
+def test_the_serverless_route_carries_the_maas_headers_only(replay_env):
+    key = AzureKeyCredential(os.environ["AZURE_OPENAI_API_KEY"])
+    client = ChatCompletionsClient(endpoint=os.environ["AZURE_INFERENCE_ENDPOINT"], credential=key)
+    seen = {}
+    client.complete(
+        messages=[SystemMessage(content=SEED_MESSAGES[0]["content"]), UserMessage(content=QUESTION)],
+        raw_response_hook=lambda response: seen.update(response.http_response.headers),
+    )
+    names = {name.lower() for name in seen}
+    assert {"x-request-id", "x-ms-rai-invoked"} <= names
+    assert "apim-request-id" not in names and "x-ms-region" not in names  # the MaaS capture has neither
