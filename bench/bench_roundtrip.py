@@ -1,8 +1,9 @@
 """Round trip of one non-streaming chat completion through the recorded endpoint vs a bare Starlette endpoint.
 
-Both servers run on uvicorn in this process on loopback; the bare one returns the recorded endpoint's
-response bytes, captured once, from a single route with no auth, parsing or matching. The client is the
-openai SDK in both cases. Rounds alternate between the two so that machine noise hits both alike.
+Both servers run on uvicorn in this process on loopback (``recorded_endpoint.background.BackgroundServer``);
+the bare one returns the recorded endpoint's response bytes, captured once, from a single route with no auth,
+parsing or matching. The client is the openai SDK in both cases. Rounds alternate between the two so that
+machine noise hits both alike.
 
     python bench/bench_roundtrip.py [--requests 200] [--rounds 5]
 """
@@ -11,18 +12,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import threading
 import time
 
 import httpx
-import uvicorn
 from openai import OpenAI
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
 from recorded_endpoint import ReplayServer
-from recorded_endpoint.server import free_port
+from recorded_endpoint.background import BackgroundServer
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
@@ -30,20 +29,13 @@ MESSAGES = [
 ]
 
 
-def bare_server(body: bytes) -> tuple[uvicorn.Server, str]:
+def bare_server(body: bytes) -> BackgroundServer:
     async def endpoint(request):
         await request.body()
         return Response(body, media_type="application/json")
 
     app = Starlette(routes=[Route("/openai/v1/chat/completions", endpoint, methods=["POST"])])
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.01)
-    return server, f"http://127.0.0.1:{port}"
+    return BackgroundServer(app).start()
 
 
 def time_requests(client: OpenAI, count: int) -> list[float]:
@@ -67,7 +59,8 @@ def main() -> None:
         json={"model": "DeepSeek-R1", "messages": MESSAGES},
         headers={"api-key": replay.api_key},
     ).content
-    bare, bare_url = bare_server(body)
+    bare = bare_server(body)
+    bare_url = bare.url
     clients = {
         "recorded endpoint": OpenAI(base_url=f"{replay.url}/openai/v1/", api_key=replay.api_key, max_retries=0),
         "bare Starlette": OpenAI(base_url=f"{bare_url}/openai/v1/", api_key="unused", max_retries=0),
@@ -88,7 +81,7 @@ def main() -> None:
     ratio = statistics.median(samples["recorded endpoint"]) / statistics.median(samples["bare Starlette"])
     print(f"ratio recorded / bare (median): {ratio:.2f}  (aim <= 2)")
     replay.stop()
-    bare.should_exit = True
+    bare.stop()
 
 
 if __name__ == "__main__":
