@@ -11,7 +11,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 # JupyterLab refuses to start as root unless told; containers and workshop VMs often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: lab install env test unit notebooks regen restore serve record bench lint browser lock clean
+.PHONY: lab install env test unit notebooks regen restore serve record bench lint browser site lock clean
 
 # uv installs the pinned set in seconds; where uv cannot be installed (no wheel for the platform, no index
 # access for it), pip installs the same pins.
