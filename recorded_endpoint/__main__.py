@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
 import shlex
 import sys
@@ -21,7 +22,7 @@ from . import environment_for
 from .cli_standin import write_tools
 from .constants import DEFAULT_API_KEY, LOOPBACK, RECORDED_TENANT_ID
 from .recorder import add_record_command
-from .recordings import RecordingLibrary
+from .recordings import Recording, RecordingLibrary
 from .server import ReplayServer
 
 
@@ -99,10 +100,17 @@ def cli_standin(args: argparse.Namespace) -> int:
     return 0
 
 
+def model_label(recording: Recording) -> str:
+    """The model a recording came from, as its file names it: ``DeepSeek-R1 v1``, or ``?`` when it names none."""
+    model = json.loads(recording.path.read_text(encoding="utf-8")).get("model") or {}
+    name = model.get("name") or "?"
+    return f"{name} v{model['version']}" if model.get("version") else name
+
+
 def list_recordings(_: argparse.Namespace) -> int:
     for recording in RecordingLibrary.from_directory().recordings:
         last_user = next((m["content"] for m in reversed(recording.messages) if m["role"] == "user"), "")
-        print(f"{recording.name:24} {recording.provenance['kind']:11} {last_user[:70]!r}")
+        print(f"{recording.name:24} {recording.provenance['kind']:11} {model_label(recording):16} {last_user[:60]!r}")
     return 0
 
 
