@@ -94,12 +94,18 @@ class Reader:
             self.problems.append(f"network: the page asked for {route.request.url}")
             route.abort()
 
-    def open(self, path: str) -> None:
+    def visit(self, path: str) -> list[str]:
+        """Open a page of the site; what went wrong while it loaded (nothing, for a good page)."""
         self.problems.clear()
         response = self.page.goto(self.base + path, wait_until="load")
-        assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+        if response is None or not response.ok:
+            return [f"HTTP {response and response.status}"]
         self.page.wait_for_load_state("networkidle")
-        assert self.problems == [], f"{path}: {self.problems}"
+        return list(self.problems)
+
+    def open(self, path: str) -> None:
+        problems = self.visit(path)
+        assert problems == [], f"{path}: {problems}"
 
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -232,13 +238,17 @@ def test_every_internal_link_resolves(site, reader):
     """From the home page, follow every link to the site: each page loads cleanly, each file is served, and each
     #fragment names an element of its page."""
     base, _, summary = site
-    pending, seen, ids, fragments, files, links = ["README.html", "search.html"], set(), {}, set(), set(), 0
+    pending = [("README.html", "(start)"), ("search.html", "(start)")]
+    seen, ids, fragments, files, broken, links = set(), {}, set(), {}, [], 0
     while pending:
-        path = pending.pop()
+        path, referrer = pending.pop()
         if path in seen:
             continue
         seen.add(path)
-        reader.open(path)
+        problems = reader.visit(path)
+        if problems:
+            broken.append(f"{path} (linked from {referrer}): {problems}")
+            continue
         found = reader.page.evaluate(LINKS_AND_IDS)
         ids[path] = set(found["ids"])
         for href in found["links"]:
@@ -250,16 +260,20 @@ def test_every_internal_link_resolves(site, reader):
             if target.endswith("/"):
                 target += "index.html"
             if target.endswith(".html"):
-                pending.append(target)
+                pending.append((target, path))
                 if fragment:
                     fragments.add((path, href, target, fragment))
             else:
-                files.add(target)
-    broken = [f"{page}: {href}" for page, href, target, fragment in sorted(fragments) if fragment not in ids[target]]
-    for target in sorted(files):
+                files.setdefault(target, path)
+    broken += [
+        f"{page}: {href} (no such id)"
+        for page, href, target, fragment in sorted(fragments)
+        if target in ids and fragment not in ids[target]
+    ]
+    for target, referrer in sorted(files.items()):
         response = reader.context.request.get(base + target)
         if not response.ok:
-            broken.append(f"{target}: HTTP {response.status}")
+            broken.append(f"{target} (linked from {referrer}): HTTP {response.status}")
     assert broken == [], "links to nothing:\n" + "\n".join(broken)
     assert {page_path(lesson) for lesson in LESSONS} <= seen, "every lesson is reachable from the home page"
     summary.update(
