@@ -8,10 +8,13 @@ UV_VERSION := 0.13.9
 INSTALLER ?= uv  # INSTALLER=pip installs with pip alone
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Tests run on both cores; --dist loadfile keeps each file (so every cell of a notebook) in one worker, in order.
+JOBS ?= 2
+XDIST := -n $(JOBS) --dist loadfile
 # JupyterLab refuses to start as root unless told; containers and workshop VMs often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: lab install env test unit notebooks regen restore serve record bench lint browser site lock clean
+.PHONY: lab install env test unit quick notebooks regen restore serve record bench lint browser site lock clean
 
 # uv installs the pinned set in seconds; where uv cannot be installed (no wheel for the platform, no index
 # access for it), pip installs the same pins.
@@ -35,13 +38,16 @@ env:  ## create .env from .env.sample, never replacing one you have
 	else cp .env.sample .env && echo "Created .env from .env.sample: fill it in, then restart the lessons' kernels."; fi
 
 test: $(STAMP)  ## unit tests, then every notebook under nbval against the recorded endpoint
-	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests $(NBVAL) $(NOTEBOOKS)
+	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(XDIST) tests $(NBVAL) $(NOTEBOOKS)
 
 unit: $(STAMP)
-	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests
+	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(XDIST) tests
+
+quick: $(STAMP)  ## the unit tests without the slow ones (kernels, subprocesses, the browser)
+	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(XDIST) -m "not slow" tests
 
 notebooks: $(STAMP)
-	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
+	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(XDIST) $(NBVAL) $(NOTEBOOKS)
 
 REGEN_BACKUP := build/regen-backup/$(shell date +%Y%m%d-%H%M%S)
 
@@ -92,8 +98,8 @@ serve: $(STAMP)  ## a recorded endpoint for a workshop room: make serve ARGS="--
 bench: $(STAMP)
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-lint: $(STAMP)
-	$(BIN)/ruff check helpers tests bench
+lint: $(STAMP)  ## ruff (code and notebooks), mypy over helpers/, doctests; lists the files that fail
+	BIN=$(BIN) bash .ci/lint
 
 lock: $(STAMP)
 	{ echo "# The pinned, tested set for the course (Python 3.11). Regenerate with: make lock"; echo "-e .[dev]"; \

@@ -135,7 +135,12 @@ class ChatApp:
         view = LiveView(title="Thoughts", display=False)
         self._add(view.widget)
         sent = self.messages_for(question)
-        request = self.client.chat.completions.create(model=self.model, messages=sent, stream=True, **self.params)
+        request = self.client.chat.completions.create(
+            model=self.model,
+            messages=sent,  # type: ignore[arg-type]  # plain dicts in the shapes the SDK's TypedDicts describe
+            stream=True,
+            **self.params,
+        )
         result = await aconsume(request, view=view)  # an error shows in red under the question, see LiveView
         if result.ok and result.answer is not None:
             self.history += [{"role": "user", "content": question}, result.message()]

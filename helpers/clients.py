@@ -110,13 +110,16 @@ def inference_client(settings: Settings | None = None, **options: Any):
     from azure.ai.inference import ChatCompletionsClient
 
     settings = settings or load_settings()
+    endpoint = settings.inference_endpoint
+    if not endpoint:  # load_settings derives one; a Settings built by hand may lack it
+        raise SettingsError("No model inference endpoint: set AZURE_INFERENCE_ENDPOINT (see .env.sample).")
     if settings.auth == "key":
         return ChatCompletionsClient(
-            endpoint=settings.inference_endpoint, credential=AzureKeyCredential(settings.inference_key or ""), **options
+            endpoint=endpoint, credential=AzureKeyCredential(settings.inference_key or ""), **options
         )
     # The SDK's default scope is Azure ML's; Foundry endpoints need the Cognitive Services one.
     return ChatCompletionsClient(
-        endpoint=settings.inference_endpoint,
+        endpoint=endpoint,
         credential=credential(settings),
         credential_scopes=[COGNITIVE_SCOPE],
         **options,

@@ -102,7 +102,7 @@ def check_prices(table: pd.DataFrame) -> pd.DataFrame:
         label = f"row {index} ({row['provider']} {row['model']})"
         for column in ("input_per_million", "output_per_million"):
             value = row[column]
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) >= 0:
                 raise ValueError(f"{label}: {column}={value!r}; write a price per 1M tokens, e.g. 1.35.")
         if not AS_OF_FORMAT.match(str(row["as_of"])):
             raise ValueError(f"{label}: as_of={row['as_of']!r}; write an ISO date: 2026-01-31 or 2026-01.")
@@ -336,6 +336,9 @@ def cost_of(usage: Any, price: Price | tuple[float, float]) -> float:
     output price.
 
     `price` is a `Price` or an `(input, output)` pair per 1M tokens; the result is in the price's currency.
+
+    >>> round(cost_of({"prompt_tokens": 1000, "completion_tokens": 2000}, (1.35, 5.40)), 5)
+    0.01215
     """
     counts = read_usage(usage)
     price_in, price_out = _rates(price)
@@ -424,7 +427,7 @@ def _message_and_usage(obj: Any) -> tuple[Any, Any]:
 class UsageLog:
     """Requests and what they cost, one row each: `add()` responses, then `to_frame()` and `plot()`.
 
-    >>> log = UsageLog(price_for("Azure", "DeepSeek-R1"), lesson="08")
+    >>> log = UsageLog(price_for("Azure", "DeepSeek-R1", "Global Standard"), lesson="09")
     >>> log.add("languages", response)  # doctest: +SKIP
     """
 

@@ -138,9 +138,9 @@ def _service_message(error: BaseException) -> str:
     body = getattr(error, "body", None)
     if isinstance(body, dict) and body.get("message"):
         return str(body["message"])
-    odata = getattr(error, "error", None)
-    if getattr(odata, "message", None):
-        return str(odata.message)
+    odata_message = getattr(getattr(error, "error", None), "message", None)
+    if odata_message:
+        return str(odata_message)
     return str(getattr(error, "message", None) or error).splitlines()[0]
 
 
@@ -155,7 +155,8 @@ def _is_connection_error(error: BaseException) -> bool:
 def _root_cause(error: BaseException) -> str:
     """The innermost cause's text, e.g. "[Errno 111] Connection refused": the part a reader can act on."""
     seen: set[int] = set()
-    while (error.__cause__ or error.__context__) is not None and id(error) not in seen:
+    inner = error.__cause__ or error.__context__
+    while inner is not None and id(error) not in seen:
         seen.add(id(error))
-        error = error.__cause__ or error.__context__
+        error, inner = inner, inner.__cause__ or inner.__context__
     return str(error) or type(error).__name__

@@ -462,7 +462,7 @@ def _lifecycle_columns(model: Any) -> dict[str, Any]:
     """
     deprecation = getattr(model, "deprecation", None)
     replacement = getattr(model, "replacement_config", None)
-    sku_dates = sorted({_day(sku.deprecation_date) for sku in model.skus or []} - {None})
+    sku_dates = sorted({day for sku in model.skus or [] if (day := _day(sku.deprecation_date))})
     return {
         "lifecycle": getattr(model, "lifecycle_status", None),
         "inference retires": _day(getattr(deprecation, "inference", None)),
@@ -487,7 +487,7 @@ def list_models_in_region(
                 "model": model.name,
                 "format": model.format,
                 "version": model.version,
-                "skus": ", ".join(sku.name for sku in model.skus or []),
+                "skus": ", ".join(sku.name for sku in model.skus or [] if sku.name),
                 **_lifecycle_columns(model),
             }
         )
@@ -511,7 +511,7 @@ def list_account_models(
             {
                 "model": model.name,
                 "version": model.version,
-                "skus": ", ".join(sku.name for sku in model.skus or []),
+                "skus": ", ".join(sku.name for sku in model.skus or [] if sku.name),
                 **_lifecycle_columns(model),
             }
         )
@@ -558,6 +558,7 @@ def wait_until_ready(
     what = f"Deployment '{deployment}'" if deployment else f"Foundry account '{account}'"
     deadline = time.monotonic() + timeout
     while True:
+        resource: Any
         if deployment:
             resource = cognitive.deployments.get(resource_group, account, deployment)
         else:
@@ -607,9 +608,13 @@ def endpoint_and_masked_keys(
     validate_resource_group_name(resource_group)
     validate_account_name(account)
     properties = cognitive.accounts.get(resource_group, account).properties
+    if properties is None or not properties.endpoint:
+        raise RuntimeError(f"Foundry account '{account}' has no endpoint yet: wait until it is provisioned.")
     endpoints = properties.endpoints or {}
     openai = endpoints.get("OpenAI Language Model Instance API", properties.endpoint)
     inference = endpoints.get("Azure AI Model Inference API", properties.endpoint)
+    key1: str | None
+    key2: str | None
     try:
         keys = cognitive.accounts.list_keys(resource_group, account)
         key1, key2 = mask_key(keys.key1), mask_key(keys.key2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Literal, cast
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -32,8 +33,10 @@ PUBLIC_RESOURCE_MANAGER = "https://management.azure.com"
 CLASSIC_API_VERSION = "2024-10-21"
 INFERENCE_API_VERSION = "2024-05-01-preview"
 
-MODES = ("recorded", "live")
-AUTH_METHODS = ("key", "entra")
+Mode = Literal["recorded", "live"]
+Auth = Literal["key", "entra"]
+MODES: tuple[Mode, ...] = ("recorded", "live")
+AUTH_METHODS: tuple[Auth, ...] = ("key", "entra")
 
 ENDPOINT_FORMS = (
     "https://<resource>.openai.azure.com",
@@ -49,13 +52,13 @@ class SettingsError(ValueError):
 class Settings:
     """What the notebooks need to reach a DeepSeek deployment. Secrets are kept out of ``repr``."""
 
-    mode: str
+    mode: Mode
     endpoint: str
     deployment: str = DEFAULT_DEPLOYMENT
     model: str = LIVE_MODEL
     model_version: str = LIVE_MODEL_VERSION
     sku: str = DEFAULT_SKU
-    auth: str = "key"
+    auth: Auth = "key"
     api_key: str | None = field(default=None, repr=False)
     inference_endpoint: str | None = None
     inference_key: str | None = field(default=None, repr=False)
@@ -205,13 +208,13 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         else endpoint
     )
     return Settings(
-        mode=mode,
+        mode=cast(Mode, mode),  # checked against MODES above
         endpoint=endpoint,
         deployment=_env(source, "AZURE_DEEPSEEK_DEPLOYMENT") or DEFAULT_DEPLOYMENT,
         model=(_env(source, "AZURE_DEEPSEEK_MODEL") if mode == "live" else None) or default_model[0],
         model_version=(_env(source, "AZURE_DEEPSEEK_MODEL_VERSION") if mode == "live" else None) or default_model[1],
         sku=_env(source, "AZURE_DEEPSEEK_SKU") or DEFAULT_SKU,
-        auth=auth,
+        auth=cast(Auth, auth),  # checked against AUTH_METHODS above
         api_key=api_key,
         inference_endpoint=_inference_endpoint(source, endpoint),
         inference_key=_env(source, "AZURE_INFERENCE_CREDENTIAL") or api_key,

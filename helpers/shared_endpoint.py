@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 START_TIMEOUT_S = 30.0
 IDLE_GRACE_S = 60.0  # how long the server waits for a first (or next) kernel before it stops
@@ -134,11 +135,11 @@ def _read(discovery: Path) -> SharedEndpoint | None:
 def _start(discovery: Path, timing: str) -> SharedEndpoint:
     discovery.unlink(missing_ok=True)
     log = open(discovery.with_suffix(".log"), "ab")  # noqa: SIM115 - handed to the child process
-    detach = (
-        {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
-        if sys.platform == "win32"
-        else {"start_new_session": True}  # not in the kernel's process group: a kernel restart leaves it running
-    )
+    detach: dict[str, Any]
+    if sys.platform == "win32":
+        detach = {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
+    else:
+        detach = {"start_new_session": True}  # not in the kernel's process group: a kernel restart leaves it running
     command = [sys.executable, "-m", "helpers.shared_endpoint", "--timing", timing, "--discovery", str(discovery)]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **detach)
     log.close()

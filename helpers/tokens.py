@@ -79,7 +79,15 @@ def encode(text: str) -> list[int]:
 
 
 def count_tokens(text: str) -> int:
-    """Number of DeepSeek-R1 tokens in `text` (no BOS token added)."""
+    """Number of DeepSeek-R1 tokens in `text` (no BOS token added).
+
+    `<think>` and `</think>` are one token each:
+
+    >>> count_tokens("Hello, world!")
+    4
+    >>> count_tokens("<think>\\nHmm.\\n</think>\\n\\nHello!")
+    9
+    """
     return len(encode(text))
 
 
@@ -149,5 +157,11 @@ def _role(message: Any, index: int) -> str:
 
 
 def count_prompt_tokens(messages: Iterable[Any]) -> int:
-    """Prompt tokens of `messages` as DeepSeek-R1 reads them: the chat template applied, BOS included."""
+    """Prompt tokens of `messages` as DeepSeek-R1 reads them: the chat template applied, BOS included.
+
+    >>> render_prompt([{"role": "user", "content": "Hi"}])
+    '<｜begin▁of▁sentence｜><｜User｜>Hi<｜Assistant｜>'
+    >>> count_prompt_tokens([{"role": "user", "content": "Hi"}])
+    4
+    """
     return count_tokens(render_prompt(messages))

@@ -39,13 +39,14 @@ class StreamView(Protocol):
 
 def render_text(result: StreamResult) -> str:
     """A finished result as plain text: a "Thinking:" block, an "Answer:" block, then the notes."""
-    view = TextView(file=_Collect())
+    sink = _Collect()
+    view = TextView(file=sink)
     if result.thinking:
         view.update("reasoning", result.thinking, result)
     if result.answer:
         view.update("answer", result.answer, result)
     view.finish_blocks(result)
-    return view.file.text().rstrip("\n")
+    return sink.text().rstrip("\n")
 
 
 class _Collect:
