@@ -393,19 +393,24 @@ def rendered_events(completion: Completion, body: dict[str, Any]) -> Iterator[tu
         for pause, payload in EventStream(completion, body).render():
             yield pause, sse_event(payload)
         return
+    yield from _kept_events(completion, body)
+
+
+def _kept_events(completion: Completion, body: dict[str, Any]) -> list[tuple[float, bytes]]:
+    # A plain function, not a generator: the lock must never be held across a yield (other streams would wait).
     key = (id(completion.data), json.dumps(echoed(body), sort_keys=True))
     with _rendered_lock:
         kept = _rendered.get(key)
+        # The cache holds the response dict itself, so its id cannot be reused by another dict meanwhile.
         if kept is not None and kept[0] is completion.data:
             _rendered.move_to_end(key)
-            yield from kept[1]
-            return
+            return kept[1]
     events = [(pause, sse_event(payload)) for pause, payload in EventStream(completion, body).render()]
     with _rendered_lock:
         _rendered[key] = (completion.data, events)
         while len(_rendered) > _RENDERED_KEPT:
             _rendered.popitem(last=False)
-    yield from events
+    return events
 
 
 async def paced(events: Iterator[tuple[float, bytes]], timing: Timing) -> AsyncIterator[bytes]:

@@ -151,6 +151,21 @@ def test_the_raw_event_stream_is_typed_numbered_and_ordered(client):
     assert events[-1].response.usage.output_tokens == kept["usage"]["completion_tokens"]
 
 
+def test_many_streams_at_once_all_complete(replay_server):
+    async def run():
+        client = openai.AsyncOpenAI(
+            base_url=f"{replay_server.url}/openai/v1/", api_key=replay_server.api_key, max_retries=0, timeout=20
+        )
+
+        async def one():
+            async with client.responses.stream(model="DeepSeek-R1", input="Hello!") as stream:
+                return (await stream.get_final_response()).output_text
+
+        return await asyncio.gather(*(one() for _ in range(8)))
+
+    assert asyncio.run(run()) == [recorded("hello")["answer"]] * 8
+
+
 def test_responses_stream_accumulates_the_final_response(client):
     with client.responses.stream(model="DeepSeek-R1", instructions=CHEF, input=LAMB) as stream:
         deltas = [event.delta for event in stream if event.type == "response.output_text.delta"]
