@@ -190,6 +190,10 @@ def test_lesson_reads_as_in_jupyterlab(site, reader, lesson):
         if not tagged:
             assert not shown["traceback_text"], f"code cell {number} shows a traceback but is not tagged to raise"
 
+    # Stored HTML tables (pandas) are tables on the page, not their text form.
+    tables = sum("<table" in output.get("data", {}).get("text/html", "") for cell in code for output in cell.outputs)
+    assert page.locator(".cell_output table").count() >= tables
+
     # Prices written \$1.35 in the Markdown read $1.35; nothing is typeset as math.
     prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     text = page.inner_text("main")
