@@ -28,7 +28,8 @@ resource group another learner's lesson 02 shows. A request's learner is, in thi
 2. otherwise the client's IP address: in a workshop room every learner's laptop has its own.
 
 Within a learner, state is keyed by subscription as in ARM. At most ``MAX_LEARNERS`` learners are kept (the
-least recently active is forgotten first), each with the per-kind limits of :data:`.state.LIMITS`. The
+least recently active is forgotten first), each with the per-kind limits of :data:`.state.LIMITS` (10 groups,
+10 accounts, 20 deployments, 50 role assignments: one learner at every limit holds about 1 MB). The
 in-memory log of calls (:attr:`ManagementPlane.calls`) holds the last ``MAX_LOGGED_CALLS`` authenticated
 requests only.
 
@@ -64,7 +65,7 @@ MANAGEMENT_AUDIENCE = "management.azure.com"
 # Not secrets: with the public default key, key1 *is* that key, so lesson 02's keys work on the data plane.
 RECORDED_API_KEYS = (DEFAULT_API_KEY, f"{DEFAULT_API_KEY}-2")
 LEARNER_HEADER = "x-ms-client-principal-name"
-MAX_LEARNERS = 200
+MAX_LEARNERS = 100
 MAX_LOGGED_CALLS = 1000
 METHODS = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"]
 GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")

@@ -20,7 +20,7 @@ from .body import read_json_object
 from .errors import quota_of_resources
 
 # Per learner. A lesson creates one group, one account, one deployment and one role assignment.
-LIMITS = {"resource groups": 20, "accounts": 20, "deployments": 50, "role assignments": 100}
+LIMITS = {"resource groups": 10, "accounts": 10, "deployments": 20, "role assignments": 50}
 MAX_OPERATIONS = 200  # finished long-running operations beyond this are forgotten, oldest first
 
 Key = tuple[str, ...]
