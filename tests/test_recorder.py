@@ -956,3 +956,97 @@ def test_a_query_string_key_is_learned_as_a_secret():
     redactor = Redactor()
     redactor.learn_query([("api-version", "2024-10-21"), ("api-key", CLIENT_KEY)])
     assert redactor.secrets == {CLIENT_KEY}
+
+
+# --- the Responses API through the recorder -------------------------------------------------------------------
+# The reasoning ends with the newline before </think>, as the chat routes' reasoning_content does [X].
+R_REASONING, R_ANSWER = ["Two", " plus", " two.\n"], ["Four", "."]
+
+
+def responses_upstream() -> Starlette:
+    """A live Responses endpoint: a reasoning item and a message, non-streamed or as typed events."""
+
+    def response(status="completed"):
+        return {
+            "id": f"resp_{UPSTREAM_KEY}", "object": "response", "created_at": 1769482843, "model": "DeepSeek-R1",
+            "status": status, "tool_choice": "auto", "tools": [], "parallel_tool_calls": True,
+            "output": [
+                {"id": "rs_1", "type": "reasoning",
+                 "summary": [{"type": "summary_text", "text": "".join(R_REASONING)}]},
+                {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
+                 "content": [{"type": "output_text", "text": "".join(R_ANSWER), "annotations": []}]},
+            ],
+            "usage": {"input_tokens": 9, "output_tokens": 12, "total_tokens": 21,
+                      "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
+        }  # fmt: skip
+
+    def event(kind, **fields):
+        return f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': 0, **fields})}\n\n".encode()
+
+    async def responses(request: Request):
+        body = await request.json()
+        if not body.get("stream"):
+            return JSONResponse(response(), headers=LEAKY_HEADERS)
+
+        async def events():
+            yield event("response.created", response={**response("in_progress"), "output": [], "usage": None})
+            reasoning_item = {"id": "rs_1", "type": "reasoning", "summary": []}
+            yield event("response.output_item.added", output_index=0, item=reasoning_item)
+            for text in R_REASONING:
+                where = {"item_id": "rs_1", "output_index": 0, "summary_index": 0}
+                yield event("response.reasoning_summary_text.delta", **where, delta=text)
+            item = {"id": "msg_1", "type": "message", "role": "assistant", "status": "in_progress", "content": []}
+            yield event("response.output_item.added", output_index=1, item=item)
+            for text in R_ANSWER:
+                where = {"item_id": "msg_1", "output_index": 1, "content_index": 0}
+                yield event("response.output_text.delta", **where, delta=text, logprobs=[])
+            yield event("response.completed", response=response())
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers=LEAKY_HEADERS)
+
+    return Starlette(routes=[Route("/openai/v1/responses", responses, methods=["POST"])])
+
+
+def ask_responses(client: OpenAI, stream: bool):
+    kwargs = {"model": MODEL, "instructions": "Be brief.", "input": "What is 2 + 2?", "max_output_tokens": 256}
+    if not stream:
+        response = client.responses.create(**kwargs)
+        reasoning = "".join(s.text for item in response.output if item.type == "reasoning" for s in item.summary)
+        return response.output_text, reasoning, response.usage.output_tokens
+    text, reasoning, usage = "", "", None
+    for event in client.responses.create(**kwargs, stream=True):
+        if event.type == "response.output_text.delta":
+            text += event.delta
+        elif event.type == "response.reasoning_summary_text.delta":
+            reasoning += event.delta
+        elif event.type == "response.completed":
+            usage = event.response.usage.output_tokens
+    return text, reasoning, usage
+
+
+def test_responses_traffic_is_recorded_and_replays_the_same(tmp_path):
+    log: list[str] = []
+    with serving(responses_upstream()) as upstream_url:
+        upstreams = Upstreams(azure=Upstream(upstream_url, UPSTREAM_KEY), inference=Upstream(upstream_url))
+        with RecordingProxy(upstreams, tmp_path, report=log.append) as proxy:
+            client = OpenAI(base_url=proxy.url + "/openai/v1/", api_key=proxy.api_key)
+            live = {stream: ask_responses(client, stream) for stream in (False, True)}
+            time.sleep(0.2)
+    assert live[False] == live[True] == ("".join(R_ANSWER), "".join(R_REASONING), 12)
+    names = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert names == ["rec-what-is-2-2-responses-stream.json", "rec-what-is-2-2-responses.json"], log
+    streamed = json.loads((tmp_path / names[0]).read_text(encoding="utf-8"))
+    assert streamed["request"] == {
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2 + 2?"}],
+        "params": {"max_tokens": 256},
+        "stream": True,
+        "routes": ["responses"],
+    }
+    assert streamed["model"] == {"name": "DeepSeek-R1"}
+    assert [c["kind"] for c in streamed["response"]["chunks"]] == ["reasoning"] * 3 + ["answer"] * 2
+    assert streamed["response"]["usage"]["completion_tokens"] == 12
+    for path in tmp_path.glob("*.json"):
+        assert UPSTREAM_KEY not in path.read_text(encoding="utf-8")
+    with ReplayServer(recordings_dir=tmp_path, api_key="replay-key") as server:
+        replay = OpenAI(base_url=server.url + "/openai/v1/", api_key="replay-key")
+        assert {stream: ask_responses(replay, stream) for stream in (False, True)} == live

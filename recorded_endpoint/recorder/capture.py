@@ -5,9 +5,10 @@ hosts), everything else (error texts, verdicts, headers, keywords) through ``eve
 chunks are redacted as one joined text (:meth:`Redactor.chunks_in`), so a secret split across chunks is
 replaced too.
 
-A stream is read by an *event parser*, one per wire protocol: :func:`chat_event` reads Chat Completions
-chunks. Another protocol (the Responses API's typed events) is one more function with the same signature in
-:data:`EVENT_PARSERS`, chosen by :func:`parser_for`.
+A stream is read by an *event parser*, one per wire protocol (:data:`EVENT_PARSERS`, chosen by
+:func:`parser_for`): :func:`chat_event` reads Chat Completions chunks, :func:`responses_event` the Responses
+API's typed events. A non-streamed answer is read by :func:`completion_from_body` or
+:func:`completion_from_responses_body`. Both protocols land in the same route-neutral recording.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import httpx
 
 from helpers.tokens import count_prompt_tokens, count_tokens
 
-from ..routes import OPENAI_FAMILIES
+from ..routes import OPENAI_FAMILIES, Family
 from ..wire import think_block
 from .redaction import KNOWN_MODEL_NAMES, Redactor
 
@@ -48,6 +49,9 @@ SAFE_ANNOTATION_FIELDS = {"filtered": bool, "detected": bool, "severity": str}
 SEVERITIES = frozenset({"safe", "low", "medium", "high"})
 FINISH_REASONS = frozenset({"stop", "length", "content_filter", "tool_calls", "function_call"})
 VERDICT_ERROR_CODES = frozenset({"content_filter_error", "ResponsibleAIPolicyViolation"})
+# Families whose reasoning arrives apart from the answer (not as <think> inside the content).
+SEPARATE_REASONING = OPENAI_FAMILIES | {Family.RESPONSES}
+RESPONSES_FINISH = {"max_output_tokens": "length", "content_filter": "content_filter"}
 
 
 def reasoning_of_openai(reasoning: str | None, finish_reason: str | None) -> str | None:
@@ -265,7 +269,7 @@ class StreamCapture:
         finish_reason = self.finish_reason  # None when the stream ended before the service sent one
         chunks = redactor.chunks_in(self.chunks)
         kept = StreamCapture(self.family, self.started, redactor, chunks)
-        if self.family in OPENAI_FAMILIES:
+        if self.family in SEPARATE_REASONING:
             reasoning, answer = reasoning_of_openai(kept.text_of("reasoning"), finish_reason), kept.text_of("answer")
         else:  # a stream that ended early may have ended inside the thinking, as a "length" finish does
             reasoning, answer = split_think(kept.text_of("content", "reasoning"), finish_reason or "length")
@@ -322,10 +326,77 @@ def chat_event(capture: StreamCapture, payload: dict[str, Any], arrived: float) 
         capture.content_filter_results = verdicts or capture.content_filter_results
 
 
-# One parser per wire protocol. A family that speaks another protocol (the Responses API) maps to its own
-# parser in EVENT_PARSER_OF_FAMILY; every other family speaks Chat Completions.
-EVENT_PARSERS: dict[str, EventParser] = {"chat": chat_event}
-EVENT_PARSER_OF_FAMILY: dict[str, str] = {}
+def responses_usage(usage: Any) -> dict[str, Any] | None:
+    """Responses usage (``input_tokens``/``output_tokens``) in the recordings' chat names."""
+    if not isinstance(usage, dict):
+        return None
+    renamed = {"input_tokens": "prompt_tokens", "output_tokens": "completion_tokens", "total_tokens": "total_tokens"}
+    chat = {new: usage[old] for old, new in renamed.items() if old in usage}
+    details = usage.get("output_tokens_details")
+    if isinstance(details, dict):
+        chat["completion_tokens_details"] = details
+    return usage_numbers(chat)
+
+
+def responses_finish(response: dict[str, Any], redactor: Redactor) -> str:
+    """The chat finish reason a Response's ``status`` stands for: completed is stop, cut short is length."""
+    if response.get("status") != "incomplete":
+        return "stop"
+    reason = (response.get("incomplete_details") or {}).get("reason")
+    return RESPONSES_FINISH.get(reason) or redactor.word_in(reason, ()) or "length"
+
+
+def responses_common(response: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    created = response.get("created_at")
+    return common_fields({"model": response.get("model"), "created": created}, redactor)
+
+
+def completion_from_responses_body(body: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """A non-streamed Response as a recorded ``completion``: reasoning items' text, the message's output_text."""
+    reasoning, answer = [], []
+    for item in body.get("output") or []:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "reasoning":
+            parts = [*(item.get("summary") or []), *(item.get("content") or [])]
+            reasoning += [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        elif item.get("type") == "message":
+            parts = item.get("content") or []
+            answer += [p["text"] for p in parts if isinstance(p, dict) and p.get("type") == "output_text"]
+    finish_reason = responses_finish(body, redactor)
+    return {
+        "kind": "completion",
+        "reasoning": redactor.names_in(reasoning_of_openai("".join(reasoning), finish_reason)) if reasoning else None,
+        "answer": redactor.names_in("".join(answer)) if answer else None,
+        "finish_reason": finish_reason,
+        "usage": responses_usage(body.get("usage")) or {},
+        **responses_common(body, redactor),
+    }
+
+
+REASONING_DELTAS = frozenset({"response.reasoning_summary_text.delta", "response.reasoning_text.delta"})
+
+
+def responses_event(capture: StreamCapture, payload: dict[str, Any], arrived: float) -> None:
+    """One typed Responses event: reasoning and text deltas, and the final response's status and usage."""
+    kind = payload.get("type")
+    if kind in ("error", "response.failed"):
+        capture.error_event = True
+    elif kind in REASONING_DELTAS:
+        capture.add_text("reasoning", payload.get("delta"), arrived)
+    elif kind == "response.output_text.delta":
+        capture.add_text("answer", payload.get("delta"), arrived)
+    elif kind in ("response.created", "response.completed", "response.incomplete"):
+        response = payload.get("response") if isinstance(payload.get("response"), dict) else {}
+        capture.extras.update({k: v for k, v in responses_common(response, capture.redactor).items()})
+        if kind != "response.created":
+            capture.finish_reason = responses_finish(response, capture.redactor)
+            capture.usage = responses_usage(response.get("usage")) or capture.usage
+
+
+# One parser per wire protocol; a family maps to its protocol's parser (Chat Completions unless listed).
+EVENT_PARSERS: dict[str, EventParser] = {"chat": chat_event, "responses": responses_event}
+EVENT_PARSER_OF_FAMILY: dict[str, str] = {Family.RESPONSES: "responses"}
 
 
 def parser_for(family: str) -> EventParser:

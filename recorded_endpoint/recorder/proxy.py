@@ -27,17 +27,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..errors import RequestRejected
 from ..recordings import canonical_messages
-from ..routes import CHAT_PATHS
+from ..responses import chat_request_of
+from ..routes import CHAT_PATHS, RESPONSES_PATHS, Family
 from ..server import Certificates, free_port, make_certificates
-from .capture import SSEParser, StreamCapture, completion_from_body, error_response
+from .capture import SSEParser, StreamCapture, completion_from_body, completion_from_responses_body, error_response
 from .redaction import SECRET_QUERY_KEYS, Redactor
 from .writing import STAGING_DIR, RecordingWriter
 
-# Path -> route family of every route the proxy records. A new family (the Responses API) is one entry
-# here, plus an event parser in capture.EVENT_PARSERS and a reader of its non-streamed body beside
-# capture.completion_from_body.
-RECORDED_ROUTES: dict[str, str] = {path: family for family, path in CHAT_PATHS.items()}
+# Path -> route family of every route the proxy records. A family that speaks another protocol also has an
+# event parser (capture.EVENT_PARSERS), a reader of its non-streamed body, and a chat form of its request.
+RECORDED_ROUTES: dict[str, str] = {
+    **{path: family for family, path in CHAT_PATHS.items()},
+    **dict.fromkeys(RESPONSES_PATHS, Family.RESPONSES),
+}
 HOP_BY_HOP = frozenset(
     "host content-length connection keep-alive transfer-encoding te upgrade proxy-authorization "
     "proxy-connection accept-encoding content-encoding trailer".split()
@@ -177,11 +181,13 @@ class RecordingProxy:
         async def endpoint(request: Request) -> Response:
             raw = await request.body()
             try:
-                body = json.loads(raw)
-                if not isinstance(body, dict):
+                sent = json.loads(raw)
+                if not isinstance(sent, dict):
                     raise ValueError("not an object")
+                body = chat_request_of(sent) if family == Family.RESPONSES else sent
                 canonical_messages(body.get("messages"))
-            except (ValueError, TypeError):
+                body["model"], body["stream"] = sent.get("model"), bool(sent.get("stream"))
+            except (ValueError, TypeError, RequestRejected):
                 return await self._forward(request, raw)  # not a request we can record: pass it on
             self.redactor.learn_deployment(request.path_params.get("deployment"))
             self.redactor.learn_deployment(body.get("model"))
@@ -257,7 +263,10 @@ class RecordingProxy:
             self.writer.skipped.append("a non-JSON answer")
             self.report(f"not recorded: the {family} answer (HTTP {reply.status_code}) is not a JSON object")
             return
-        self.writer.add(family, body, completion_from_body(payload, family, self.redactor))
+        if family == Family.RESPONSES:
+            self.writer.add(family, body, completion_from_responses_body(payload, self.redactor))
+        else:
+            self.writer.add(family, body, completion_from_body(payload, family, self.redactor))
 
     def _record_stream(self, family: str, body: dict[str, Any], capture: StreamCapture, state: str) -> None:
         if capture.error_event:
