@@ -66,6 +66,23 @@ def http_server():
 
 
 @pytest.fixture
+def serve_app():
+    """``serve_app(app, tls=False, **uvicorn_options)`` runs an ASGI app on a free loopback port for one test
+    (``recorded_endpoint.background.BackgroundServer``) and stops it afterwards; returns the server (``.url``)."""
+    from recorded_endpoint.background import BackgroundServer
+
+    started: list[BackgroundServer] = []
+
+    def serve(app, tls: bool = False, **uvicorn_options) -> BackgroundServer:
+        started.append(BackgroundServer(app, tls=tls, **uvicorn_options).start())
+        return started[-1]
+
+    yield serve
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
 def replay_env(replay_server, hermetic_settings, monkeypatch):
     """The process environment pointed at the session's recorded endpoint, as ``helpers.setup()`` does."""
     for name, value in environment_for(replay_server).items():

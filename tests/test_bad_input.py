@@ -20,7 +20,6 @@ from starlette.routing import Route
 
 from recorded_endpoint import ReplayServer, limits
 from recorded_endpoint.app import create_app
-from recorded_endpoint.background import BackgroundServer
 from recorded_endpoint.limits import HeaderDeadlineProtocol
 from recorded_endpoint.server import build_config
 
@@ -150,14 +149,14 @@ def test_a_body_that_never_finishes_gets_a_408(server, monkeypatch):
     assert answer.startswith(b"HTTP/1.1 408") and b"connection: close" in answer.lower()
 
 
-def test_a_500_says_connection_close():
+def test_a_500_says_connection_close(serve_app):
     def boom(request):
         raise RuntimeError("a bug")
 
-    app = create_app(build_config(), extra_routes=[Route("/boom", boom)])
+    server = serve_app(create_app(build_config(), extra_routes=[Route("/boom", boom)]))
     logging.getLogger("uvicorn.error").disabled = True  # the traceback of the planted bug is expected
     try:
-        with BackgroundServer(app) as server, httpx.Client(base_url=server.url, timeout=5) as client:
+        with httpx.Client(base_url=server.url, timeout=5) as client:
             response = client.get("/boom")
             assert response.status_code == 500 and response.headers["connection"] == "close"
             assert client.get("/info").status_code == 401  # the next request on the client still works
