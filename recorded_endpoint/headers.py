@@ -47,6 +47,8 @@ def family_of(path: str) -> Family | None:
             return family
     if path.endswith("/openai/v1/responses") and (path == RESPONSES_PATHS[0] or path.startswith("/api/projects/")):
         return Family.RESPONSES
+    if path.endswith("/openai/v1/models"):  # Learn lists apim-request-id among this route's headers
+        return Family.V1
     if path in ("/models/info", "/info"):
         return Family.INFERENCE if path.startswith("/models") else Family.SERVERLESS
     return None
