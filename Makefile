@@ -88,8 +88,9 @@ browser: $(STAMP)  ## JupyterLab in headless Chromium runs lesson 06 (needs /usr
 	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests/browser
 
 # Sphinx + myst-nb render the stored outputs (nothing is executed); any warning, such as a broken link, fails.
+# -E: a fresh build each time (a few seconds), so every page's navigation lists the lessons that exist now.
 site: $(STAMP)  ## the course as a static site: build/site/html/index.html (no network needed, then or later)
-	$(BIN)/python -m sphinx -b html -c site -d build/site/doctrees -W --keep-going -q . build/site/html
+	$(BIN)/python -m sphinx -b html -c site -d build/site/doctrees -E -W --keep-going -q . build/site/html
 	@echo "The site is in build/site/html/: open index.html, or: $(BIN)/python -m http.server -d build/site/html"
 
 serve: $(STAMP)  ## a recorded endpoint for a workshop room: make serve ARGS="--host 0.0.0.0 --api-key ..."

@@ -41,8 +41,6 @@ the live view.
 
 def setup(app: Sphinx) -> dict:
     app.connect("source-read", add_navigation_and_notes)
-    # The home page's navigation lists whatever lessons exist: read it again on every build.
-    app.connect("env-get-outdated", lambda app, env, added, changed, removed: [app.config.root_doc])
     # Before Sphinx's own handlers note the page's images.
     app.connect("doctree-read", remote_images_as_text, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

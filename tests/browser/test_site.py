@@ -30,7 +30,7 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots" / "site"
 LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
 GUIDES = sorted(ROOT.glob("docs/*.md"))
 # The same command as `make site`, into a folder of the test's own.
-SPHINX = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(ROOT / "site"), "-W", "--keep-going", "-q"]
+SPHINX = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(ROOT / "site"), "-E", "-W", "--keep-going", "-q"]
 
 sys.path.insert(0, str(ROOT / "site"))
 from course_site import is_widget_output  # noqa: E402 - the site's own rule for what counts as a widget
