@@ -11,6 +11,7 @@ assignments in memory and answers the real ``azure-mgmt-resource``, ``azure-mgmt
 ``deployments``        model deployments, with the catalogue and quota checks
 ``role_assignments``   role assignments on a group or an account
 ``operations``         the long-running operations the SDKs poll
+``checks``             what every request must carry: a signed token, a subscription id, an api-version
 ``errors``             ARM's error bodies, and the Starlette exception handlers that render them
 ``body``, ``state``    reading a request body within limits; per-learner state; what a handler is given
 =====================  ===========================================================================
@@ -56,20 +57,17 @@ from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
 from ..constants import DEFAULT_API_KEY
-from ..identity import verify_token
 from . import accounts, deployments, models, operations, resource_groups, role_assignments
-from .errors import EXCEPTION_HANDLERS, ArmError, challenge
+from .checks import MANAGEMENT_AUDIENCE, authenticate, check_api_version, check_subscription
+from .errors import EXCEPTION_HANDLERS, ArmError
 from .state import Behaviour, Call, LearnerState
 
-MANAGEMENT_AUDIENCE = "management.azure.com"
 # Not secrets: with the public default key, key1 *is* that key, so lesson 02's keys work on the data plane.
 RECORDED_API_KEYS = (DEFAULT_API_KEY, f"{DEFAULT_API_KEY}-2")
 LEARNER_HEADER = "x-ms-client-principal-name"
 MAX_LEARNERS = 100
 MAX_LOGGED_CALLS = 1000
 METHODS = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"]
-GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 RESOURCE_MODULES = (resource_groups, operations, models, accounts, deployments, role_assignments)
 Handler = Callable[..., Any]
 
@@ -179,45 +177,13 @@ class ManagementPlane:
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         path = request.url.path.rstrip("/")
-        self._authenticate(request)
+        authenticate(request, self.api_key)
         self._calls.append(f"{request.method} {path}"[:300])
-        _check_subscription(path)
-        _check_api_version(request)
+        check_subscription(path)
+        check_api_version(request)
         learner = request.headers.get(LEARNER_HEADER) or (request.client.host if request.client else "")
         scope["recorded.call"] = Call(request, self.learner(learner[:128]), self.behaviour, self.now, self.keys_for)
         await self._router({**scope, "path": path or "/", "path_params": {}}, receive, send)
-
-    def _authenticate(self, request: Request) -> None:
-        """Require a recorded Entra token for ARM signed with the server's key, answering 401 as ARM does."""
-        header = request.headers.get("authorization")
-        if header is None:
-            raise ArmError(
-                401,
-                "AuthenticationFailed",
-                "Authentication failed. The 'Authorization' header is missing.",
-                challenge("The authentication failed because of missing 'Authorization' header."),
-            )
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ArmError(
-                401,
-                "AuthenticationFailed",
-                "Authentication failed. The 'Authorization' header is provided in an invalid format.",
-                challenge("The authentication failed because of invalid 'Authorization' header format."),
-            )
-        claims = verify_token(token.strip(), self.api_key)
-        if claims is None:
-            raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.",
-                           challenge("The access token is invalid."))  # fmt: skip
-        if claims.audience != MANAGEMENT_AUDIENCE:
-            raise ArmError(
-                401,
-                "InvalidAuthenticationTokenAudience",
-                f"The access token has been obtained for wrong audience or resource 'https://{claims.audience}'. "
-                "It should exactly match with one of the allowed audiences 'https://management.core.windows.net/',"
-                "'https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.",
-                challenge("The access token has an invalid audience."),
-            )
 
 
 def _routes(table: Iterable[tuple[str, str, Handler]]) -> list[Route]:
@@ -240,33 +206,6 @@ def _endpoint(handlers: dict[str, Handler]) -> Callable[[Request], Awaitable[Res
         return await handler(request.scope["recorded.call"], **request.path_params)
 
     return endpoint
-
-
-def _check_subscription(path: str) -> None:
-    subscription = path.split("/")[2] if path.count("/") >= 2 else ""
-    if not GUID.match(subscription):
-        raise ArmError(
-            400,
-            "InvalidSubscriptionId",
-            f"The provided subscription identifier '{subscription[:100]}' is malformed or invalid.",
-        )
-
-
-def _check_api_version(request: Request) -> None:
-    version = request.query_params.get("api-version")
-    if version is None:
-        raise ArmError(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )
-    if not API_VERSION.match(version):
-        raise ArmError(
-            400,
-            "InvalidApiVersionParameter",
-            f"The api-version '{version[:100]}' is invalid. The supported versions look like '2025-09-01' or "
-            "'2025-04-01-preview'.",
-        )
 
 
 __all__ = ["MANAGEMENT_AUDIENCE", "RECORDED_API_KEYS", "ArmError", "ManagementPlane"]

@@ -180,7 +180,7 @@ async def list_keys(call: Call, sub: str, rg: str, account: str) -> Response:
     if stored["properties"]["disableLocalAuth"]:
         # Authored to ARM's documented error format (the message as the CLI reports it).
         raise ArmError(400, "BadRequest", "Failed to list key. disableLocalAuth is set to be true")
-    key1, key2 = call.list_keys(stored["id"])
+    key1, key2 = call.keys_for(stored["id"])
     return ArmJSONResponse({"key1": key1, "key2": key2})
 
 

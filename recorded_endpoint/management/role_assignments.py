@@ -10,11 +10,11 @@ from starlette.responses import Response
 from helpers.provisioning import COGNITIVE_SERVICES_USER_ROLE_ID
 
 from .accounts import find_account
+from .checks import GUID
 from .errors import ArmError, ArmJSONResponse, missing_property
 from .resource_groups import find_group
 from .state import Call, within
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 # Built-in role definitions the plane knows (ids are the same in every tenant).
 BUILT_IN_ROLES = {
     COGNITIVE_SERVICES_USER_ROLE_ID: "Cognitive Services User",

@@ -111,7 +111,7 @@ class Call:
     state: LearnerState
     behaviour: Behaviour
     now: Callable[[], datetime]
-    list_keys: Callable[[str], tuple[str, str]]  # account id -> (key1, key2)
+    keys_for: Callable[[str], tuple[str, str]]  # account id -> (key1, key2) that listKeys answers
 
     async def json(self) -> dict[str, Any]:
         return await read_json_object(self.request)
