@@ -1,8 +1,8 @@
 """The recorded endpoint's management plane, driven by the real Azure management SDKs over HTTPS.
 
-A Starlette app holding only ``ManagementPlane().routes`` runs on uvicorn in a background thread, with a
-throwaway certificate authority (trustme): azure-core refuses bearer tokens over plain http, and the clients
-trust the authority through ``connection_verify=<ca.pem>``.
+A Starlette app holding only ``ManagementPlane().routes`` runs in a ``BackgroundServer`` with a throwaway
+certificate authority: azure-core refuses bearer tokens over plain http, and the clients trust the authority
+through ``connection_verify=<ca.pem>``. Tokens come from ``RecordedCredential(key=<the server's key>)``.
 """
 
 from __future__ import annotations

@@ -126,6 +126,7 @@ def _escape_all(text: str) -> str:
     return json.dumps(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.sampled_from(TARGETS), body=BODIES)
 def test_generated_bodies_never_get_a_5xx(http: httpx.Client, target: tuple[str, str], body: object) -> None:
