@@ -11,7 +11,8 @@ c = get_config()  # noqa: F821 - provided by Jupyter when it loads this file
 REPOSITORY = Path(__file__).resolve().parent
 
 c.ServerApp.root_dir = str(REPOSITORY)  # helpers/, docs/ and .env.sample sit beside notebooks/
-c.LabApp.default_url = "/lab/tree/notebooks/00_start_here.ipynb"
+# file-browser-path: the file browser shows the repository, not the lesson's folder.
+c.LabApp.default_url = "/lab/tree/notebooks/00_start_here.ipynb?file-browser-path=/"
 # Show dot-files such as .env.sample and .env, but not the tool directories next to them.
 c.ContentsManager.allow_hidden = True
 c.ContentsManager.hide_globs = [

@@ -14,10 +14,14 @@ import sys
 import nbformat
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# The kernel's own display name: JupyterLab rewrites a different one when the kernel starts, and the lesson's
+# tab then shows "modified" before the learner has done anything.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
 def tidy(path: str) -> bool:
-    """Drop widget-view references from the outputs of one notebook; True if it changed."""
+    """Drop widget-view references from the outputs of one notebook, name the kernel as JupyterLab does; True if
+    it changed."""
     notebook = nbformat.read(path, as_version=4)
     changed = False
     for cell in notebook.cells:
@@ -26,6 +30,9 @@ def tidy(path: str) -> bool:
                 del output["data"][WIDGET_VIEW]
                 changed = True
     if notebook.metadata.pop("widgets", None) is not None:
+        changed = True
+    if notebook.metadata.get("kernelspec") != KERNELSPEC:
+        notebook.metadata["kernelspec"] = dict(KERNELSPEC)
         changed = True
     if changed:
         nbformat.write(notebook, path)
