@@ -13,12 +13,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from helpers.provisioning import normalize_region
-
 from .errors import ArmError, ArmJSONResponse, group_being_deleted, missing_property
 from .operations import NO_WAIT, async_operation_url
 from .paths import ACCOUNT, COGNITIVE, RG, SUB, account_id
-from .regions import check_region
+from .regions import check_region, normalize_region
 from .resource_groups import check_tags, find_group
 from .state import Call, etag, key
 

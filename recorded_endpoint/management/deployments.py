@@ -12,13 +12,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from helpers.provisioning import normalize_region
-
 from .accounts import find_account
 from .errors import ArmError, ArmJSONResponse, missing_property
 from .models import CatalogModel, deployable
 from .operations import NO_WAIT, async_operation_url
 from .paths import ACCOUNT, account_id
+from .regions import normalize_region
 from .state import Call, etag, key
 
 DEPLOYMENT = ACCOUNT + "/deployments/{dep}"

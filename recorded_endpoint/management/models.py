@@ -33,12 +33,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from helpers.provisioning import normalize_region
-
 from .accounts import find_account
 from .errors import ArmError, ArmJSONResponse
 from .paths import ACCOUNT, COGNITIVE, SUB
-from .regions import check_region
+from .regions import check_region, normalize_region
 from .state import Call
 
 DEEPSEEK_REGIONS = frozenset({

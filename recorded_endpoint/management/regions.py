@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.provisioning import normalize_region
+from helpers.provisioning import normalize_region  # one spelling of regions for the course and the plane
 
 from .errors import ArmError
 
@@ -32,3 +32,5 @@ def check_region(name: str, resource_type: str) -> str:
             f"available regions for the resource type is '{','.join(sorted(AZURE_REGIONS))}'.",
         )
     return region
+
+__all__ = ["AZURE_REGIONS", "check_region", "normalize_region"]
