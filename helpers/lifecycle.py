@@ -171,3 +171,17 @@ def explain_retired(error: Any, settings: Any = None, today: date | None = None)
         "Azure says the model behind this request is retired. Deploy a model that is still served (lesson 02 "
         f"lists them with their status) and set AZURE_DEEPSEEK_MODEL to it; the schedule: {SCHEDULE_URL}"
     )
+
+
+def model_to_deploy(model: str, version: str, today: date | None = None) -> tuple[str, str]:
+    """``(model, version)`` to deploy: the given one, or its replacement when it is retired.
+
+    Recorded mode's settings name DeepSeek-R1 version 1, the model the recordings replay; Azure refuses to deploy
+    it since 2026-08-13, so lessons 02 and 11 deploy what the schedule names instead (DeepSeek-V4-Pro).
+    A model the table does not know is returned as it is: Azure will say.
+    """
+    entry = lifecycle_of(model, version)
+    if entry is None or not entry.is_retired(today) or entry.replacement is None:
+        return model, version
+    successor = lifecycle_of(entry.replacement)
+    return (successor.model, successor.version) if successor else (entry.replacement, version)

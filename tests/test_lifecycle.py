@@ -138,3 +138,12 @@ def test_the_table_ships_beside_the_price_table():
 @pytest.mark.parametrize("model", ["", "   "])
 def test_an_empty_name_is_unknown_not_a_crash(model):
     assert "is not in the course's lifecycle table" in check_model(model, today=TODAY)
+
+
+def test_a_retired_model_is_deployed_as_its_replacement():
+    from helpers.lifecycle import model_to_deploy
+
+    assert model_to_deploy("DeepSeek-R1", "1", TODAY) == ("DeepSeek-V4-Pro", "2026-04-23")
+    assert model_to_deploy("DeepSeek-V3.1", "1", TODAY) == ("DeepSeek-V4-Flash", "2026-04-23")
+    assert model_to_deploy("DeepSeek-V4-Pro", "2026-04-23", TODAY) == ("DeepSeek-V4-Pro", "2026-04-23")
+    assert model_to_deploy("my-model", "7", TODAY) == ("my-model", "7")
