@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from helpers.settings import REPO_ROOT
-
 from ..recordings import NOT_MATCHED, RECORDINGS_DIR, RecordingError, RecordingLibrary, canonical_messages
 from .redaction import Redactor, find_secret_like
 
@@ -29,7 +27,7 @@ SAFE_PARAMS = frozenset(
 )
 # New recordings land here first: the course's recordings also stage rare cases (a 429, a dropped stream, a
 # filtered answer, a prompt with no recording) that a live run would silently turn into plain answers.
-STAGING_DIR = REPO_ROOT / "build" / "recordings"
+STAGING_DIR = Path(__file__).resolve().parents[2] / "build" / "recordings"  # the repository's build/
 _PRINTABLE_FIELD = re.compile(r"[a-z_]{1,40}")
 
 
