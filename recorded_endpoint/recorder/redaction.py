@@ -9,6 +9,7 @@ at its chunks, because token-by-token streaming splits any string across chunks.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ REDACTED = "<redacted>"
 MATCH_ANYWHERE_FROM = 8
 # Separators a copy of a key may carry between its characters ("0123 4567 …", "0123-4567-…").
 _SEPARATOR = r"[\s._:-]{0,2}"
+SPACED_UP_TO = 100  # longer values (Entra tokens) are looked for as written: nobody copies them out by hand
 
 GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 AZURE_HOST = re.compile(
@@ -105,8 +107,13 @@ def known_value_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
 
     Values of 8 characters or more match anywhere, also with separators between their characters (a key
     written in groups of four); shorter ones (4-7) only as whole words, so that a short name cannot make
-    every text unwritable.
+    every text unwritable. The pattern is compiled once per set of values.
     """
+    return _compiled(frozenset(values))
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(values: frozenset[str]) -> re.Pattern[str] | None:
     anywhere, words = set(), set()
     for value in values:
         if not value or len(value) < 4:
@@ -115,7 +122,10 @@ def known_value_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
             anywhere.update(_copies(value))
         else:
             words.add(value)
-    alternatives = [_SEPARATOR.join(re.escape(ch) for ch in value) for value in sorted(anywhere, key=len, reverse=True)]
+    alternatives = [
+        _SEPARATOR.join(map(re.escape, value)) if len(value) <= SPACED_UP_TO else re.escape(value)
+        for value in sorted(anywhere, key=len, reverse=True)
+    ]
     alternatives += [rf"(?<![\w-]){re.escape(v)}(?![\w-])" for v in sorted(words, key=len, reverse=True)]
     return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
 
