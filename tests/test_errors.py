@@ -50,6 +50,7 @@ def test_other_errors_keep_their_traceback():
     assert short_message(ValueError("a bug of the learner's own")) is None
 
 
+@pytest.mark.slow  # a kernel or a subprocess of its own
 def test_a_notebook_shows_the_short_message_and_percent_tb_the_full_one(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_MODE", "recorded")
     monkeypatch.setenv("REPLAY_TIMING", "none")

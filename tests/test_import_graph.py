@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("helpers", "recorded_endpoint")
 
@@ -100,6 +102,7 @@ def test_no_module_level_import_cycle():
     assert cycles == []
 
 
+@pytest.mark.slow  # a subprocess that imports every helpers module
 def test_importing_the_learner_package_loads_no_server():
     # In live mode nothing starts the recorded endpoint, so none of its machinery should be imported.
     names = [name for name in MODULES if name.split(".")[0] == "helpers" and not name.endswith("__main__")]

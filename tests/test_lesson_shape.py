@@ -229,6 +229,7 @@ def run_with_answer(name: str, answer: str | None) -> tuple[dict, int]:
     return notebook, answer_at
 
 
+@pytest.mark.slow  # a kernel per lesson
 @pytest.mark.parametrize("name", LESSONS)
 def test_hidden_solution_passes_its_check(name, monkeypatch):
     monkeypatch.setenv("COURSE_MODE", "recorded")

@@ -716,6 +716,7 @@ print(reply.choices[0].message.content)
 """
 
 
+@pytest.mark.slow  # nbconvert, then nbval twice: three kernels and three processes
 def test_a_changed_recording_shows_up_as_an_nbval_diff(recorded, tmp_path):
     import shutil
     import subprocess

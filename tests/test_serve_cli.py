@@ -213,6 +213,7 @@ def test_serve_prints_the_variables_to_export(served):
     } <= set(env)
 
 
+@pytest.mark.slow  # a kernel or a subprocess of its own
 def test_the_seeds_code_runs_unchanged_against_it(served):
     env = {**os.environ, **exported(served)}
     result = subprocess.run([sys.executable, "-c", SEEDS_CODE], env=env, capture_output=True, text=True, timeout=120)
@@ -226,6 +227,7 @@ def test_the_seeds_code_runs_unchanged_against_it(served):
     assert re.search(r"seed 003 updates: \d{2,}", out)
 
 
+@pytest.mark.slow  # a kernel or a subprocess of its own
 def test_entra_id_programs_run_unchanged_with_the_az_and_azd_stand_ins(served_tls):
     env = {**os.environ, **exported(served_tls)}
     result = subprocess.run(

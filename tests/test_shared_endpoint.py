@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import psutil
+import pytest
 
 CONNECT = (
     "import json, sys; from helpers.shared_endpoint import connect; e = connect(sys.argv[1]); "
@@ -20,6 +21,7 @@ def connect_from_another_process(timing: str, env: dict) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow  # a kernel or a subprocess of its own
 def test_kernels_share_one_endpoint_and_a_dead_one_is_replaced(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))  # a runtime directory of this test's own
     import os

@@ -21,7 +21,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from recorded_endpoint.recordings import RecordingLibrary
 
 # Starting JupyterLab and running a lesson takes longer than the suite's per-test limit allows.
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 RUN_TIMEOUT_MS = 240_000
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
