@@ -151,7 +151,8 @@ def _price_from_row(row: Mapping[str, Any]) -> Price:
     values["input_per_million"] = float(values["input_per_million"])
     values["output_per_million"] = float(values["output_per_million"])
     cached = values.get("cached_input_per_million")
-    values["cached_input_per_million"] = None if cached in (None, "") else float(cached)
+    values["cached_input_per_million"] = None if cached in (None, "") or pd.isna(cached) else float(cached)
+    values["status"] = values.get("status") if isinstance(values.get("status"), str) else ""  # empty in own tables
     values["verified"] = bool(values["verified"])
     return Price(**values)
 

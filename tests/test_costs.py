@@ -442,3 +442,14 @@ def test_retry_storm_bills_timeouts_not_429s():
     only_429 = retry_storm(30, usage, azure, rate_limited_retries=5)
     assert (only_429.retried_tokens, only_429.retried_cost, only_429.billed_attempts) == (0, 0.0, 30)
     assert math.isclose(retry_storm(0, usage, azure, timed_out_retries=2).retried_cost, 0.0)
+
+
+def test_an_own_table_without_the_optional_columns_prints_cleanly():
+    own = pd.concat([load_prices(), pd.DataFrame([{
+        "provider": "Me", "model": "DeepSeek-V4-Pro", "deployment_type": "agreement", "input_per_million": 1.5,
+        "output_per_million": 3.0, "currency": "USD", "source_url": "https://example.org", "as_of": "2026-11",
+        "verified": False, "note": "",
+    }])], ignore_index=True)
+    mine = price_for("me", "DeepSeek-V4-Pro", prices=own)
+    assert (mine.status, mine.cached_input_per_million) == ("", None)
+    assert "nan" not in str(mine)
