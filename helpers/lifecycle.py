@@ -119,7 +119,7 @@ def check_model(
             f"{entry.model} version {entry.version} was retired on Azure{when}: it can no longer be deployed and "
             f"its deployments answer with errors.{fix} {source}"
         )
-    if days is not None and days <= within_days:
+    if days is not None and days <= within_days and entry.retirement_date is not None:
         return (
             f"{entry.model} version {entry.version} ({entry.lifecycle}) retires on "
             f"{entry.retirement_date.isoformat()}, in {days} day{'s' if days != 1 else ''}.{fix} {source}"

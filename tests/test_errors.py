@@ -60,11 +60,15 @@ def test_a_notebook_shows_the_short_message_and_percent_tb_the_full_one(tmp_path
     notebook = nbformat.v4.new_notebook()
     failing = nbformat.v4.new_code_cell(
         "client = openai.OpenAI(base_url=settings.v1_base_url, api_key=settings.api_key, max_retries=0)\n"
-        "client.chat.completions.create(model=settings.deployment, messages=[{'role': 'user', 'content': 'Unrecorded?'}])"
+        "client.chat.completions.create(\n"
+        "    model=settings.deployment, messages=[{'role': 'user', 'content': 'Unrecorded?'}]\n"
+        ")"
     )
     failing.metadata["tags"] = ["raises-exception"]
     notebook.cells = [
-        nbformat.v4.new_code_cell(f"import sys; sys.path.insert(0, {repo!r})\nimport openai, helpers\nsettings = helpers.setup()"),
+        nbformat.v4.new_code_cell(
+            f"import sys; sys.path.insert(0, {repo!r})\nimport openai, helpers\nsettings = helpers.setup()"
+        ),
         failing,
         nbformat.v4.new_code_cell("%tb"),
     ]
