@@ -67,6 +67,13 @@ def token_provider(settings: Settings | None = None, has_role: bool = True, scop
     return get_bearer_token_provider(credential(settings, has_role=has_role), scope)
 
 
+def async_token_provider(settings: Settings | None = None, scope: str = AI_SCOPE):
+    """The async flavour of :func:`token_provider`: ``AsyncOpenAI`` awaits what its ``api_key`` callable returns."""
+    from azure.identity.aio import get_bearer_token_provider
+
+    return get_bearer_token_provider(async_credential(settings), scope)
+
+
 def _api_key_or_token(settings: Settings) -> Any:
     return settings.api_key if settings.auth == "key" else token_provider(settings, scope=AI_SCOPE)
 
@@ -80,7 +87,8 @@ def openai_client(settings: Settings | None = None, **options: Any) -> OpenAI:
 def async_openai_client(settings: Settings | None = None, **options: Any) -> AsyncOpenAI:
     """``AsyncOpenAI`` on the v1 API."""
     settings = settings or load_settings()
-    return AsyncOpenAI(base_url=settings.v1_base_url, api_key=_api_key_or_token(settings), **options)
+    api_key = settings.api_key if settings.auth == "key" else async_token_provider(settings, scope=AI_SCOPE)
+    return AsyncOpenAI(base_url=settings.v1_base_url, api_key=api_key, **options)
 
 
 def azure_openai_client(settings: Settings | None = None, **options: Any) -> AzureOpenAI:

@@ -11,15 +11,20 @@ that fails raises, except cells tagged ``raises-exception`` (lessons that teach 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from helpers.costs import RETAIL_SNAPSHOT
 from recorded_endpoint import ReplayServer
 from recorded_endpoint.constants import RECORDED_SUBSCRIPTION_ID
 
@@ -35,6 +40,30 @@ def live_resource() -> Iterator[ReplayServer]:
     """The recorded endpoint as a learner's Azure resource would be: HTTPS, its own key, nothing shared."""
     with ReplayServer(tls=True, api_key=LIVE_KEY, timing="none") as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def retail_prices_api() -> Iterator[str]:
+    """Azure's Retail Prices API as lesson 09 asks it live, answering from the course's dated snapshot."""
+    answer = json.loads(RETAIL_SNAPSHOT.read_text(encoding="utf-8"))["answer"]
+
+    class RetailPrices(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the name http.server calls)
+            wanted = parse_qs(urlsplit(self.path).query).get("$filter", [""])[0]
+            items = [item for item in answer["Items"] if f"armRegionName eq '{item['armRegionName']}'" in wanted]
+            body = json.dumps({**answer, "Items": items, "Count": len(items)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RetailPrices)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/api/retail/prices"
+    server.shutdown()
 
 
 def live_environment(server: ReplayServer, auth: str) -> dict[str, str]:
@@ -85,9 +114,10 @@ def run_live(notebook: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
-def test_every_lesson_runs_live_with_a_key(notebook, live_resource, monkeypatch, az_on_path):
+def test_every_lesson_runs_live_with_a_key(notebook, live_resource, monkeypatch, az_on_path, retail_prices_api):
     monkeypatch.setenv("PATH", az_on_path)  # lessons 01, 02 and 11 sign in to Resource Manager with Entra ID
-    result = run_live(notebook, live_environment(live_resource, "key"), monkeypatch)
+    env = {**live_environment(live_resource, "key"), "AZURE_RETAIL_PRICES_URL": retail_prices_api}
+    result = run_live(notebook, env, monkeypatch)
     first = result["first_output"]
     assert first.startswith("Live mode") and f"127.0.0.1:{live_resource.port}" in first, first
     assert "Warning" not in result["first_output"]  # the live default, DeepSeek-V4-Pro, is not retired
@@ -106,8 +136,10 @@ ENTRA_LESSONS = [path for path in NOTEBOOKS if path.stem[:2] in {"00", "04", "06
 
 
 @pytest.mark.parametrize("notebook", ENTRA_LESSONS, ids=[path.stem for path in ENTRA_LESSONS])
-def test_lessons_run_live_with_entra_id_through_the_azure_cli(notebook, live_resource, monkeypatch, az_on_path):
-    env = live_environment(live_resource, "entra")
+def test_lessons_run_live_with_entra_id_through_the_azure_cli(
+    notebook, live_resource, monkeypatch, az_on_path, retail_prices_api
+):
+    env = {**live_environment(live_resource, "entra"), "AZURE_RETAIL_PRICES_URL": retail_prices_api}
     monkeypatch.setenv("PATH", az_on_path)
     result = run_live(notebook, env, monkeypatch)
     assert "auth entra" in result["first_output"], result["first_output"]

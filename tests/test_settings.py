@@ -246,3 +246,25 @@ def test_live_setup_warns_about_a_retired_model(monkeypatch, capsys):
     monkeypatch.setenv("AZURE_DEEPSEEK_MODEL_VERSION", "2026-04-23")
     helpers.setup()
     assert "Warning" not in capsys.readouterr().out
+
+
+def test_the_async_v1_client_with_entra_id_awaits_fresh_tokens(monkeypatch, replay_server):
+    """AsyncOpenAI awaits what its api_key callable returns: a sync token provider fails there, live only."""
+    import asyncio
+
+    from helpers.clients import async_openai_client
+    from recorded_endpoint import environment_for
+
+    for name, value in environment_for(replay_server).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("COURSE_AUTH", "entra")
+    settings = load_settings(NO_ENV_FILE)
+
+    async def ask() -> str:
+        client = async_openai_client(settings, max_retries=0)
+        reply = await client.chat.completions.create(
+            model=settings.deployment, messages=[{"role": "user", "content": "Hello!"}]
+        )
+        return reply.choices[0].message.content
+
+    assert asyncio.run(ask()).startswith("Hello!")
