@@ -225,12 +225,6 @@ def message_item(completion: Completion, text: str, status: str = "completed") -
     }
 
 
-def reasoning_text(completion: Completion) -> str | None:
-    """The reasoning exactly as the chat routes send it in ``reasoning_content``: both APIs show one text."""
-    read = getattr(completion, "reasoning_content", None)  # newer renderers end it as the model did
-    return read() if callable(read) else completion.reasoning
-
-
 def output_of(completion: Completion) -> list[dict[str, Any]]:
     """Output items: the reasoning, then the answer. A completion the filter cut returns neither."""
     if completion.cut_by_filter:
@@ -238,7 +232,8 @@ def output_of(completion: Completion) -> list[dict[str, Any]]:
     status = "completed" if completion.finish_reason == "stop" else "incomplete"
     items = []
     if completion.reasoning is not None:
-        items.append(reasoning_item(completion, reasoning_text(completion) or "", status))
+        # The text the chat routes send as reasoning_content, so both APIs show the same thinking.
+        items.append(reasoning_item(completion, completion.reasoning_content() or "", status))
     if completion.answer is not None:
         items.append(message_item(completion, completion.answer, status))
     return items
