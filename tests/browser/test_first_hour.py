@@ -143,7 +143,9 @@ def test_run_all_in_every_lesson(course_lab, page, lesson):
     unexpected = [cell for cell in errors if cell["errors"] and not cell["raises"]]
     assert unexpected == [], unexpected
     math = page.locator(".jp-RenderedMarkdown .MathJax, .jp-RenderedMarkdown mjx-container")
-    assert math.count() == 0, f"{lesson}: {math.count()} Markdown pieces render as math (a price with a bare $?)"
+    where = [text[:160] for text in math.locator("xpath=ancestor::*[contains(@class,'jp-RenderedMarkdown')][1]")
+             .all_inner_texts()]  # fmt: skip
+    assert math.count() == 0, f"{lesson}: Markdown renders as math (a price with a bare $?): {where}"
     if lesson.startswith("10_"):
         chat_after_run_all(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
