@@ -739,3 +739,22 @@ def test_data_zone_sku_only_where_the_zone_is(arm: ArmServer) -> None:
     assert cognitive.deployments.begin_create_or_update(
         RG, ACCOUNT, "v4", _v4(model=omitted)
     ).result().properties.model.version == ("2026-04-23")
+
+
+def test_every_answer_carries_arms_headers_and_its_own_request_id(arm: ArmServer) -> None:
+    path = f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01"
+    with arm.http() as http:
+        first, second, refused = (
+            http.get(path, headers=token_header()),
+            http.get(path, headers=token_header()),
+            http.get(path),
+        )
+    for response in (first, second, refused):
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+        assert (response.headers["cache-control"], response.headers["x-content-type-options"]) == (
+            "no-cache",
+            "nosniff",
+        )
+        assert response.headers["x-ms-correlation-request-id"] == response.headers["x-ms-request-id"]
+    assert first.headers["x-ms-request-id"] != second.headers["x-ms-request-id"]
+    assert refused.status_code == 401

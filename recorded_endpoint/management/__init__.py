@@ -45,16 +45,18 @@ import hashlib
 import hmac
 import re
 import secrets
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..constants import DEFAULT_API_KEY
 from . import accounts, deployments, models, operations, resource_groups, role_assignments
@@ -93,7 +95,7 @@ class ManagementPlane:
         self._key_salt = secrets.token_bytes(16)  # fake keys differ per server run and reveal nothing
         self._router = Router(routes=_routes(entry for module in RESOURCE_MODULES for entry in module.ROUTES))
         self._router.redirect_slashes = False  # a redirect would be built from the Host header
-        endpoint = ExceptionMiddleware(self._asgi, handlers=EXCEPTION_HANDLERS)
+        endpoint = ArmHeaders(ExceptionMiddleware(self._asgi, handlers=EXCEPTION_HANDLERS))
         route = Route("/subscriptions/{path:path}", endpoint, methods=METHODS)
         route.path_regex = re.compile(route.path_regex.pattern, re.IGNORECASE)  # ARM paths ignore case
         self.routes = [route]
@@ -184,6 +186,37 @@ class ManagementPlane:
         learner = request.headers.get(LEARNER_HEADER) or (request.client.host if request.client else "")
         scope["recorded.call"] = Call(request, self.learner(learner[:128]), self.behaviour, self.now, self.keys_for)
         await self._router({**scope, "path": path or "/", "path_params": {}}, receive, send)
+
+
+# Headers on every ARM answer of the Azure CLI's recording (2025-10-28) that carry no per-account value [R],
+# plus ARM's per-request ids (stripped from that recording) [D].
+ARM_HEADERS = {
+    "cache-control": "no-cache",
+    "pragma": "no-cache",
+    "expires": "-1",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "x-content-type-options": "nosniff",
+}
+
+
+class ArmHeaders:
+    """ASGI wrapper adding :data:`ARM_HEADERS` and fresh ``x-ms-request-id`` / ``x-ms-correlation-request-id``
+    to each answer (a class, so Starlette's ``Route`` serves it as an ASGI app)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                request_id = str(uuid.uuid4())
+                for name, value in {**ARM_HEADERS, "x-ms-request-id": request_id}.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("x-ms-correlation-request-id", request_id)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _routes(table: Iterable[tuple[str, str, Handler]]) -> list[Route]:

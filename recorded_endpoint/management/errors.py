@@ -26,6 +26,8 @@ class ArmJSONResponse(JSONResponse):
     """JSON as ARM sends it, escaped to ASCII: text from a request (a name, a location) can never fail to
     encode, whatever Unicode it holds."""
 
+    media_type = "application/json; charset=utf-8"  # ARM's content type [R]
+
     def render(self, content: object) -> bytes:
         return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 

@@ -33,4 +33,5 @@ def check_region(name: str, resource_type: str) -> str:
         )
     return region
 
+
 __all__ = ["AZURE_REGIONS", "check_region", "normalize_region"]
