@@ -44,6 +44,7 @@ from .app import (
     ReplayConfig,
     RequestRejected,
     Timing,
+    check_api_version,
     check_auth,
     check_deployment,
     error_headers,
@@ -52,11 +53,12 @@ from .app import (
     read_body,
 )
 from .recordings import Miss, Recording
-from .routes import MODELS_PATHS, RESPONSES_PATHS, Family
+from .routes import CLASSIC_MODELS_PATH, MODELS_PATHS, RESPONSES_PATHS, Family
 from .wire import DEFAULT_CREATED, Completion, StreamDropped
 
 FAMILY = Family.RESPONSES
 OWNED_BY = "DeepSeek"  # [X] the owner a live /openai/v1/models names for DeepSeek models is not confirmed
+R1_RETIREMENT = 1786579200  # 2026-08-13 00:00 UTC: DeepSeek-R1 retired (Learn, model retirement schedule, 2026-09-02)
 
 # Body fields that do not change what the model says. ``text`` is only the default text format here;
 # any other value is matched (and so misses, naming itself).
@@ -477,11 +479,32 @@ async def models_endpoint(request: Request) -> Response:
     return JSONResponse({"object": "list", "data": data})
 
 
+async def classic_models_endpoint(request: Request) -> Response:
+    """``GET /openai/models?api-version=…``: the authoring API's list (azure-rest-api-specs, ``OpenAIAuthoring``
+    2024-10-21 ``get_models`` example): ``created_at`` instead of ``created``, capabilities, lifecycle, deprecation."""
+    config: ReplayConfig = request.app.state.config
+    try:
+        check_auth(request, Family.CLASSIC, config)
+        check_api_version(request, Family.CLASSIC)
+    except RequestRejected as rejected:
+        return rejected.response
+    capabilities = {"chat_completion": True, "completion": False, "embeddings": False, "fine_tune": False,
+                    "inference": True}  # fmt: skip
+    data = [
+        {"id": name, "object": "model", "status": "succeeded", "created_at": DEFAULT_CREATED,
+         "capabilities": capabilities, "lifecycle_status": "generally-available",  # [X] R1's listed status
+         "deprecation": {"inference": R1_RETIREMENT}}
+        for name in config.deployments
+    ]  # fmt: skip
+    return JSONResponse({"data": data, "object": "list"})
+
+
 def routes() -> list[Route]:
     """The Responses and model-list routes, for :func:`recorded_endpoint.app.create_app`."""
     return [
         *(Route(path, responses_endpoint, methods=["POST"]) for path in RESPONSES_PATHS),
         *(Route(path, models_endpoint, methods=["GET"]) for path in MODELS_PATHS),
+        Route(CLASSIC_MODELS_PATH, classic_models_endpoint, methods=["GET"]),
     ]
 
 

@@ -45,3 +45,4 @@ CHAT_PATHS: dict[Family, str] = {
 # The Responses API, on the resource's v1 API and on a Foundry project endpoint; the model list of the v1 API.
 RESPONSES_PATHS = ("/openai/v1/responses", "/api/projects/{project}/openai/v1/responses")
 MODELS_PATHS = ("/openai/v1/models", "/api/projects/{project}/openai/v1/models")
+CLASSIC_MODELS_PATH = "/openai/models"  # the authoring API's model list, with an api-version (AzureOpenAI)

@@ -201,6 +201,14 @@ def test_models_list_has_the_documented_list_shape(client, replay_server):
     assert set(raw.json()["data"][0]) == {"id", "object", "created", "owned_by"}
 
 
+def test_the_classic_model_list_answers_azure_openai(replay_env):
+    classic = openai.AzureOpenAI(max_retries=0)  # AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, OPENAI_API_VERSION
+    models = list(classic.models.list())
+    assert [m.id for m in models] == ["DeepSeek-R1"]
+    assert models[0].model_extra["capabilities"]["chat_completion"] is True
+    assert models[0].model_extra["deprecation"]["inference"] == 1786579200  # 2026-08-13, R1's retirement
+
+
 # -- errors ------------------------------------------------------------------------------------------------------
 def test_a_wrong_key_gets_the_azure_openai_401(replay_server):
     wrong = openai.OpenAI(base_url=f"{replay_server.url}/openai/v1/", api_key="not-the-key", max_retries=0)
