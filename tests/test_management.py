@@ -29,7 +29,8 @@ from helpers import provisioning
 from recorded_endpoint.background import BackgroundServer
 from recorded_endpoint.constants import DEFAULT_API_KEY
 from recorded_endpoint.identity import RecordedCredential, sign_token
-from recorded_endpoint.management import RECORDED_API_KEYS, ManagementPlane
+from recorded_endpoint.management import MAX_LOGGED_CALLS, RECORDED_API_KEYS, ManagementPlane
+from recorded_endpoint.management.state import LIMITS
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
 RG = "rg-deepseek"
@@ -626,8 +627,6 @@ def test_list_keys_on_a_keyed_server_gives_fake_keys_never_the_room_key(keyed_ar
 
 
 def test_requests_without_a_valid_token_are_not_logged_and_the_log_is_bounded(arm: ArmServer) -> None:
-    from recorded_endpoint.management import MAX_LOGGED_CALLS
-
     path = f"/subscriptions/{SUB}/resourcegroups?api-version=2025-04-01"
     with arm.http() as http:
         for _ in range(5):
@@ -666,8 +665,6 @@ def test_without_a_header_each_client_address_is_its_own_learner(arm: ArmServer)
 
 
 def test_a_learner_keeps_a_bounded_number_of_resource_groups(arm: ArmServer) -> None:
-    from recorded_endpoint.management.state import LIMITS
-
     resources, _, _ = arm.clients()
     for n in range(LIMITS["resource groups"]):
         provisioning.create_resource_group(resources, f"rg-{n}", "eastus2")
