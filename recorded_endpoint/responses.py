@@ -427,7 +427,7 @@ def respond(recording: Recording, body: dict[str, Any], timing: Timing, attempt:
         return StreamingResponse(
             paced(rendered_events(completion, body), timing),
             media_type="text/event-stream; charset=utf-8",
-            headers={"x-accel-buffering": "no", "cache-control": "no-cache"},
+            headers={"x-accel-buffering": "no"},  # Azure's streams carry no cache-control (wire-format reference)
         )
     return JSONResponse(response_body(completion, body))
 
