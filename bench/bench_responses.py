@@ -63,7 +63,7 @@ def serve_baseline(port: int, json_file: Path, sse_file: Path) -> None:
             return StreamingResponse(
                 stream(),
                 media_type="text/event-stream; charset=utf-8",
-                headers={"x-accel-buffering": "no", "cache-control": "no-cache"},
+                headers={"x-accel-buffering": "no"},
             )
         return Response(answer, media_type="application/json")
 
