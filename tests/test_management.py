@@ -755,3 +755,14 @@ def test_every_answer_carries_arms_headers_and_its_own_request_id(arm: ArmServer
         assert response.headers["x-ms-correlation-request-id"] == response.headers["x-ms-request-id"]
     assert first.headers["x-ms-request-id"] != second.headers["x-ms-request-id"]
     assert refused.status_code == 401
+
+
+def test_a_second_delete_of_a_group_being_deleted_answers_the_same_operation(arm: ArmServer) -> None:
+    resources, _, _ = arm.clients()
+    provisioning.create_resource_group(resources, RG, "eastus2")
+    path = f"/subscriptions/{SUB}/resourcegroups/{RG}?api-version=2025-04-01"
+    with arm.http() as http:
+        first, second = http.delete(path, headers=token_header()), http.delete(path, headers=token_header())
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.headers["location"] == second.headers["location"]
+    assert len(arm.plane.operations) == 1

@@ -111,12 +111,14 @@ async def head_group(call: Call, sub: str, rg: str) -> Response:
 async def delete_group(call: Call, sub: str, rg: str) -> Response:
     group = find_group(call, sub, rg)
     group["properties"]["provisioningState"] = "Deleting"
+    state = call.state
 
     def finish() -> None:
-        call.state.remove_under(key(sub, rg), f"/subscriptions/{sub}/resourcegroups/{rg}")
-        call.state.groups.pop(key(sub, rg), None)
+        state.remove_under(key(sub, rg), f"/subscriptions/{sub}/resourcegroups/{rg}")
+        state.groups.pop(key(sub, rg), None)
 
-    operation = call.start_operation(finish, key(sub, rg))
+    # A second DELETE while the first runs answers with the same operation, as ARM does.
+    operation = state.running_operation(key(sub, rg)) or call.start_operation(finish, key(sub, rg))
     return Response(status_code=202, headers={"Location": location_url(call, sub, operation), **NO_WAIT})
 
 

@@ -21,7 +21,7 @@ from .errors import quota_of_resources
 
 # Per learner. A lesson creates one group, one account, one deployment and one role assignment.
 LIMITS = {"resource groups": 10, "accounts": 10, "deployments": 20, "role assignments": 50}
-MAX_OPERATIONS = 200  # finished long-running operations beyond this are forgotten, oldest first
+MAX_OPERATIONS = 200  # per learner; long-running operations beyond this are forgotten, oldest first
 
 Key = tuple[str, ...]
 
@@ -86,15 +86,18 @@ class LearnerState:
             del self.role_assignments[name]
 
     def add_operation(self, operation: Operation, resource: Key) -> None:
+        """Remember ``operation`` as the one creating (or deleting) ``resource``; past ``MAX_OPERATIONS`` the
+        oldest is forgotten (a resource whose operation was never polled that long ago stays as it was)."""
         self.operations[operation.id] = operation
         self.pending[resource] = operation.id
         while len(self.operations) > MAX_OPERATIONS:
-            oldest = next(iter(self.operations.values()))
-            if oldest.ended is None:
-                break  # never forget one still running: its resource waits for it
-            del self.operations[oldest.id]
+            self.operations.popitem(last=False)
         for resource_key in [k for k, op in self.pending.items() if op not in self.operations]:
             del self.pending[resource_key]
+
+    def running_operation(self, resource: Key) -> Operation | None:
+        operation = self.operations.get(self.pending.get(resource, ""))
+        return operation if operation is not None and operation.ended is None else None
 
 
 def within(scope: str, parent: str) -> bool:
