@@ -27,11 +27,12 @@ TOKEN_PREFIX = "recorded-entra"
 DEFAULT_KEY = "recorded-endpoint-key"  # recorded_endpoint.constants.DEFAULT_API_KEY (a test keeps them equal)
 TENANT_ID = "00000000-0000-0000-0000-000000000001"  # recorded_endpoint.constants.RECORDED_TENANT_ID
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+PRINCIPAL_ID = "00000000-0000-0000-0000-0000000000aa"  # the signed-in learner's object id, for role assignments
 LIFETIME_S = 12 * 3600  # long enough that azure-identity's local-time reading of expiresOn never sees it expired
 USAGE = (
     "This is the recorded endpoint's offline stand-in: it answers only "
-    "'az account get-access-token --output json --resource R' (or --scope S), 'az account show' "
-    "and 'azd auth token --output json --scope S'."
+    "'az account get-access-token --output json --resource R' (or --scope S), 'az account show', "
+    "'az ad signed-in-user show' (each with --query NAME and -o json|tsv) and 'azd auth token --output json --scope S'."
 )
 
 
@@ -80,7 +81,19 @@ def answer(program: str, args: list[str], key: str) -> dict[str, object] | None:
         }
     if program.startswith("az") and args[:2] == ["account", "show"]:
         return {"id": SUBSCRIPTION_ID, "tenantId": TENANT_ID, "name": "Recorded subscription", "state": "Enabled"}
+    if program.startswith("az") and args[:3] == ["ad", "signed-in-user", "show"]:
+        return {"id": PRINCIPAL_ID, "displayName": "Recorded learner", "userPrincipalName": "learner@example.com"}
     return None
+
+
+def render(result: dict[str, object], args: list[str]) -> str:
+    """``result`` as ``--query NAME`` and ``--output json|tsv`` (``-o``) ask, as the Azure CLI prints it."""
+    query = _option(args, "--query")
+    value: object = result.get(query) if query else result
+    output = _option(args, "--output") or _option(args, "-o") or "json"
+    if output == "tsv":
+        return "\t".join(str(v) for v in value.values()) if isinstance(value, dict) else str(value)
+    return json.dumps(value, indent=2)
 
 
 def main(argv: list[str] | None = None, program: str | None = None) -> int:
@@ -91,7 +104,7 @@ def main(argv: list[str] | None = None, program: str | None = None) -> int:
     if result is None:
         print(USAGE, file=sys.stderr)
         return 2
-    print(json.dumps(result, indent=2))
+    print(render(result, args))
     return 0
 
 

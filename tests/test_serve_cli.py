@@ -252,6 +252,8 @@ def test_the_stand_ins_sign_with_the_key_they_are_given(tmp_path):
     claims = verify_token(token["accessToken"], "room-key-of-this-test")
     assert claims is not None and claims.audience == "ai.azure.com"
     assert verify_token(token["accessToken"], DEFAULT_API_KEY) is None
+    who = [str(tools / "az"), "ad", "signed-in-user", "show", "--query", "id", "-o", "tsv"]
+    assert subprocess.run(who, capture_output=True, text=True, check=True).stdout.strip().count("-") == 4  # a GUID
     unknown = subprocess.run([str(tools / "azd"), "up"], capture_output=True, text=True)
     assert unknown.returncode == 2 and "stand-in" in unknown.stderr
 
