@@ -1051,3 +1051,25 @@ def test_responses_traffic_is_recorded_and_replays_the_same(tmp_path):
     with ReplayServer(recordings_dir=tmp_path, api_key="replay-key") as server:
         replay = OpenAI(base_url=server.url + "/openai/v1/", api_key="replay-key")
         assert {stream: ask_responses(replay, stream) for stream in (False, True)} == live
+
+
+def test_a_secret_split_across_chunks_is_merged_into_one_redacted_chunk():
+    redactor = Redactor(secrets={UPSTREAM_KEY})
+    pieces = ["Key ", *HEX_PIECES_8, " end"]
+    chunks = [{"kind": "answer", "text": text, "gap_ms": float(i)} for i, text in enumerate(pieces)]
+    kept = redactor.chunks_in(chunks)
+    assert [c["text"] for c in kept] == ["Key ", "<redacted>", " end"]
+    assert [c["gap_ms"] for c in kept] == [0.0, 1.0, 5.0]  # the merged chunk keeps the pause before its first piece
+    untouched = [{"kind": "answer", "text": t, "gap_ms": 0.0} for t in ("One", ", two")]
+    assert redactor.chunks_in(untouched) == untouched
+
+
+def test_a_secret_split_between_reasoning_and_answer_is_refused_by_the_joined_scan():
+    redactor = Redactor(secrets={UPSTREAM_KEY})
+    chunks = [
+        {"kind": "reasoning", "text": "Thinking " + UPSTREAM_KEY[:16], "gap_ms": 0.0},
+        {"kind": "answer", "text": UPSTREAM_KEY[16:], "gap_ms": 0.0},
+    ]
+    kept = redactor.chunks_in(chunks)
+    findings = find_secret_like({"response": {"chunks": kept}}, redactor.known_values)
+    assert [f.where for f in findings] == ["$.response.chunks[*].text joined"] * len(findings) and findings
