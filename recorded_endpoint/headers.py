@@ -17,8 +17,8 @@ already carries (a recorded 429's) are left as they are.
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +32,7 @@ RATE_LIMITS = {  # a DeepSeek-R1 GlobalStandard deployment of 5,000 (thousand) t
     "x-ratelimit-remaining-requests": "4999",
     "x-ratelimit-remaining-tokens": "4990000",
 }
+SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")  # what may be echoed from the path into a header
 SECURITY = {
     "strict-transport-security": "max-age=31536000; includeSubDomains; preload",
     "x-content-type-options": "nosniff",
@@ -47,25 +48,25 @@ def family_of(path: str) -> Family | None:
             return family
     if path.endswith("/openai/v1/responses") and (path == RESPONSES_PATHS[0] or path.startswith("/api/projects/")):
         return Family.RESPONSES
-    if path.endswith("/openai/v1/models"):  # Learn lists apim-request-id among this route's headers
+    if path.endswith(("/openai/v1/models", "/openai/models")):  # Learn lists apim-request-id among their headers
         return Family.V1
     if path in ("/models/info", "/info"):
         return Family.INFERENCE if path.startswith("/models") else Family.SERVERLESS
     return None
 
 
-def azure_headers(family: Family, path: str, client_request_id: str | None) -> dict[str, str]:
-    """The headers Azure adds to an answer on ``family``'s route."""
+def azure_headers(family: Family, path: str) -> dict[str, str]:
+    """The headers Azure adds to an answer on ``family``'s route (``x-ms-client-request-id`` is added apart)."""
     request_id = str(uuid.uuid4())
     if family is Family.PROVIDER:  # not Azure: the provider's own headers are not part of the course
         return {}
     if family is Family.SERVERLESS:
         return {"x-request-id": request_id, "x-ms-rai-invoked": "true"}
-    deployment = path.split("/")[3] if family is Family.CLASSIC else DEPLOYMENT
+    named = path.split("/")[3] if family is Family.CLASSIC else ""
+    deployment = named if SAFE_NAME.fullmatch(named) else DEPLOYMENT
     return {
         "apim-request-id": str(uuid.uuid4()),
         "x-request-id": request_id,
-        "x-ms-client-request-id": client_request_id or "Not-Set",
         "x-ms-region": REGION,
         "x-ms-rai-invoked": "true",
         "x-ms-deployment-name": deployment,
@@ -85,16 +86,15 @@ class AzureHeaders:
         if family is None:
             await self.app(scope, receive, send)
             return
-        request_headers = dict(scope.get("headers") or [])
-        client_id = request_headers.get(b"x-ms-client-request-id", b"").decode("latin-1") or None
-        extra = azure_headers(family, scope["path"], client_id)
+        extra = [(name.encode(), value.encode()) for name, value in azure_headers(family, scope["path"]).items()]
+        if b"apim-request-id" in dict(extra):  # the Azure OpenAI set echoes the client's id, as Azure does
+            client_id = dict(scope.get("headers") or []).get(b"x-ms-client-request-id", b"")[:128]
+            extra.append((b"x-ms-client-request-id", client_id or b"Not-Set"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                added: list[Any] = [
-                    (name.encode(), value.encode()) for name, value in extra.items() if name.encode() not in present
-                ]
+                added = [(name, value) for name, value in extra if name not in present]
                 message = {**message, "headers": [*message.get("headers", []), *added]}
             await send(message)
 

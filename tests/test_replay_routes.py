@@ -360,3 +360,15 @@ def test_the_serverless_route_carries_the_maas_headers_only(replay_env):
     names = {name.lower() for name in seen}
     assert {"x-request-id", "x-ms-rai-invoked"} <= names
     assert "apim-request-id" not in names and "x-ms-region" not in names  # the MaaS capture has neither
+
+
+def test_a_deployment_name_that_is_no_header_value_is_not_echoed(replay_env):
+    response = httpx.post(
+        f"{os.environ['AZURE_OPENAI_ENDPOINT']}/openai/deployments/bad%0d%0aset-cookie:x/chat/completions",
+        params={"api-version": "2024-10-21"},
+        json={"messages": SEED_MESSAGES},
+        headers={"api-key": os.environ["AZURE_OPENAI_API_KEY"]},
+        verify=os.environ["SSL_CERT_FILE"],
+    )
+    assert response.status_code == 404 and response.json()["error"]["code"] == "DeploymentNotFound"
+    assert response.headers["x-ms-deployment-name"] == "DeepSeek-R1" and "set-cookie" not in response.headers
