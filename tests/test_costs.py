@@ -41,9 +41,13 @@ DEEPSEEK_PRICING = "https://api-docs.deepseek.com/quick_start/pricing"
 
 # DeepSeek's own API reports reasoning tokens (a captured deepseek-reasoner usage, wire-format reference §6).
 DEEPSEEK_API_USAGE = {
-    "prompt_tokens": 6, "completion_tokens": 92, "total_tokens": 98,
-    "prompt_tokens_details": {"cached_tokens": 0}, "completion_tokens_details": {"reasoning_tokens": 81},
-    "prompt_cache_hit_tokens": 0, "prompt_cache_miss_tokens": 6,
+    "prompt_tokens": 6,
+    "completion_tokens": 92,
+    "total_tokens": 98,
+    "prompt_tokens_details": {"cached_tokens": 0},
+    "completion_tokens_details": {"reasoning_tokens": 81},
+    "prompt_cache_hit_tokens": 0,
+    "prompt_cache_miss_tokens": 6,
 }
 
 
@@ -95,10 +99,15 @@ def test_azure_rows_are_the_retail_meters_of_2026_08_11():
     azure = load_prices().query("provider == 'Azure'")
     assert azure["verified"].all() and set(azure["as_of"]) == {"2026-08-11"}
     assert azure["source_url"].str.startswith(RETAIL_API).all()
-    r1 = {row.deployment_type: (row.input_per_million, row.output_per_million) for row in azure.query(
-        "model == 'DeepSeek-R1'").itertuples()}
-    assert r1 == {"Global Standard": (1.35, 5.40), "Data Zone Standard": (1.485, 5.94),
-                  "Regional Standard": (1.485, 5.94)}
+    r1 = {
+        row.deployment_type: (row.input_per_million, row.output_per_million)
+        for row in azure.query("model == 'DeepSeek-R1'").itertuples()
+    }
+    assert r1 == {
+        "Global Standard": (1.35, 5.40),
+        "Data Zone Standard": (1.485, 5.94),
+        "Regional Standard": (1.485, 5.94),
+    }
     assert set(azure.query("model == 'DeepSeek-R1'")["status"]) == {"retired 2026-08-13"}
     v4 = price_for("Azure", "DeepSeek-V4-Pro", "Global Standard")
     assert (v4.input_per_million, v4.output_per_million, v4.cached_input_per_million) == (1.74, 3.48, 0.145)
@@ -109,7 +118,11 @@ def test_azure_rows_are_the_retail_meters_of_2026_08_11():
 
 def test_deepseek_api_has_peak_and_off_peak_rates_since_2026_08_16():
     rows = load_prices().query("provider == 'DeepSeek' and status == 'current'")
-    assert set(rows["model"]) == {"deepseek-v4-pro", "deepseek-flash"} and set(rows["as_of"]) == {"2026-08-16"}
+    assert set(rows["model"]) == {"deepseek-v4-pro", "deepseek-flash"}
+    assert {row.model: row.as_of for row in rows.itertuples()} == {
+        "deepseek-v4-pro": "2026-08-16",
+        "deepseek-flash": "2026-09-10",
+    }
     peak = price_for("DeepSeek", "deepseek-flash", "API, cache miss, peak")
     off_peak = price_for("DeepSeek", "deepseek-flash", "API, cache miss, off-peak")
     assert (peak.input_per_million, peak.output_per_million) == (0.30, 1.20)
@@ -125,7 +138,9 @@ def test_the_retail_snapshot_agrees_with_the_price_table():
         from_meters = retail_price_for(meter, "Global Standard", retail)
         listed = price_for("Azure", model, "Global Standard")
         assert (from_meters.input_per_million, from_meters.output_per_million) == (
-            listed.input_per_million, listed.output_per_million)
+            listed.input_per_million,
+            listed.output_per_million,
+        )
     gov = retail_price_for("V4 Pro", retail=retail_prices(live=False, region="usgovvirginia"))
     assert (gov.input_per_million, gov.output_per_million) == (2.09, 4.18)  # Azure Government costs more
     with pytest.raises(LookupError, match="no 'Azure Deepseek Models' meters in region 'mars'"):
@@ -207,11 +222,22 @@ def test_an_edited_csv_and_an_own_dataframe_are_used(tmp_path):
     edited = tmp_path / "prices.csv"
     edited.write_text(PRICES_CSV.read_text().replace(",1.35,5.40,", ",1.50,6.00,"), encoding="utf-8")
     assert price_for(*AZURE_R1, prices=load_prices(edited)).output_per_million == 6.00
-    own = pd.DataFrame([{
-        "provider": "Me", "model": "DeepSeek-R1", "deployment_type": "self-hosted", "input_per_million": 0.5,
-        "output_per_million": 1.5, "currency": "USD", "source_url": "https://example.org", "as_of": "2026-11",
-        "verified": False, "note": "my estimate",
-    }])
+    own = pd.DataFrame(
+        [
+            {
+                "provider": "Me",
+                "model": "DeepSeek-R1",
+                "deployment_type": "self-hosted",
+                "input_per_million": 0.5,
+                "output_per_million": 1.5,
+                "currency": "USD",
+                "source_url": "https://example.org",
+                "as_of": "2026-11",
+                "verified": False,
+                "note": "my estimate",
+            }
+        ]
+    )
     mine = price_for("me", "DeepSeek-R1", prices=own)
     assert cost_of({"prompt_tokens": 1_000_000, "completion_tokens": 1_000_000}, mine) == 2.0
 
@@ -282,10 +308,7 @@ def test_seed_004_published_examples_do_not_come_from_r1_turbo_at_its_price():
     assert price_in == pytest.approx(1.258, abs=1e-3) and price_out == pytest.approx(0.495, abs=1e-3)
     # And DeepSeek-R1's own tokenizer does not give the published counts for the published texts.
     assert count_prompt_tokens([{"role": "user", "content": "Hello!"}]) == 5  # published: 15
-    shown = (
-        " Hello! It's nice to meet you. Is there something I can help you with "
-        "or would you like to chat for a bit?"
-    )
+    shown = " Hello! It's nice to meet you. Is there something I can help you with or would you like to chat for a bit?"
     assert count_tokens(shown) == 27  # published: 16 completion tokens, and no thinking at all
 
 
@@ -339,9 +362,17 @@ def test_a_thinking_cut_by_max_tokens_is_all_reasoning(v1):
 
 def test_the_services_reasoning_tokens_win_when_sent():
     body = {
-        "id": "x", "object": "chat.completion", "created": 0, "model": "deepseek-reasoner",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": "Hi!", "reasoning_content": "Greet back."}}],
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "deepseek-reasoner",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": "Hi!", "reasoning_content": "Greet back."},
+            }
+        ],
         "usage": DEEPSEEK_API_USAGE,
     }
     for response in (body, ChatCompletion.model_validate(body), ChatCompletions(body)):
@@ -445,11 +476,28 @@ def test_retry_storm_bills_timeouts_not_429s():
 
 
 def test_an_own_table_without_the_optional_columns_prints_cleanly():
-    own = pd.concat([load_prices(), pd.DataFrame([{
-        "provider": "Me", "model": "DeepSeek-V4-Pro", "deployment_type": "agreement", "input_per_million": 1.5,
-        "output_per_million": 3.0, "currency": "USD", "source_url": "https://example.org", "as_of": "2026-11",
-        "verified": False, "note": "",
-    }])], ignore_index=True)
+    own = pd.concat(
+        [
+            load_prices(),
+            pd.DataFrame(
+                [
+                    {
+                        "provider": "Me",
+                        "model": "DeepSeek-V4-Pro",
+                        "deployment_type": "agreement",
+                        "input_per_million": 1.5,
+                        "output_per_million": 3.0,
+                        "currency": "USD",
+                        "source_url": "https://example.org",
+                        "as_of": "2026-11",
+                        "verified": False,
+                        "note": "",
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     mine = price_for("me", "DeepSeek-V4-Pro", prices=own)
     assert (mine.status, mine.cached_input_per_million) == ("", None)
     assert "nan" not in str(mine)
