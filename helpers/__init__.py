@@ -44,11 +44,9 @@ def setup(timing: str | None = None, quiet: bool = False, env_file: str | Path |
     settings = load_settings(env_file)
     if settings.mode == "recorded":
         if _server is None or not _answers(_server):
-            from recorded_endpoint import environment_for
-
             environment = read_environment(env_file)
             _server = _recorded_endpoint(timing or environment.get("REPLAY_TIMING") or "recorded", environment)
-            os.environ.update(environment_for(_server, settings.deployment))
+            os.environ.update(_environment_for(_server, settings.deployment))
         settings = load_settings(env_file)
         if not quiet:
             print(f"Recorded mode: DeepSeek-R1 answers are replayed by the recorded endpoint at {_server.url}.")
@@ -77,6 +75,17 @@ def _recorded_endpoint(timing: str, environment: dict[str, str | None]):
     from recorded_endpoint import start
 
     return start(timing=timing)
+
+
+def _environment_for(server, deployment: str) -> dict[str, str]:
+    """The variables that point the course at `server`; a shared one wrote them in its discovery file."""
+    from .shared_endpoint import SharedEndpoint
+
+    if isinstance(server, SharedEndpoint):
+        return {**server.environment, "AZURE_DEEPSEEK_DEPLOYMENT": deployment}
+    from recorded_endpoint import environment_for
+
+    return environment_for(server, deployment)
 
 
 def _answers(server) -> bool:

@@ -35,8 +35,7 @@ def short_message(error: BaseException, settings: Any = None) -> str | None:
     if code == "RecordingNotFound":
         return (
             f"{_service_message(error)}\n"
-            "Recorded mode answers only the recorded requests. To ask your own question, go live: fill in .env "
-            "(lesson 00, 'Recorded mode and live mode'), then restart the kernel."
+            "Going live: fill in .env (lesson 00, 'Recorded mode and live mode'), then restart the kernel."
         )
     if status is None and _is_connection_error(error):
         cause = _root_cause(error)

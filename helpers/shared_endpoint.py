@@ -41,6 +41,7 @@ class SharedEndpoint:
     pid: int
     timing: str
     discovery: Path
+    environment: dict[str, str]  # what `recorded_endpoint.environment_for` gives for this server
 
     @property
     def certificates(self) -> SimpleNamespace | None:
@@ -65,9 +66,10 @@ def runtime_dir() -> Path:
 
 def discovery_file(timing: str) -> Path:
     """One file per copy of the course and timing setting."""
-    import recorded_endpoint
+    from importlib.util import find_spec
 
-    key = hashlib.sha256(f"{Path(recorded_endpoint.__file__).resolve().parent}|{timing}".encode()).hexdigest()[:12]
+    package = Path(find_spec("recorded_endpoint").origin).resolve().parent  # found, not imported: kernels stay small
+    key = hashlib.sha256(f"{package}|{timing}".encode()).hexdigest()[:12]
     return runtime_dir() / f"endpoint-{key}.json"
 
 
@@ -167,12 +169,13 @@ def serve(timing: str, discovery: Path) -> None:
     """Run the server until no kernel holds a lease for `IDLE_GRACE_S` seconds (or it is terminated)."""
     import signal
 
-    from recorded_endpoint import start
+    from recorded_endpoint import environment_for, start
 
     server = start(timing=timing)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ca_bundle = str(server.certificates.ca_bundle) if server.certificates else None
-    info = {"url": server.url, "api_key": server.api_key, "ca_bundle": ca_bundle, "pid": os.getpid(), "timing": timing}
+    info = {"url": server.url, "api_key": server.api_key, "ca_bundle": ca_bundle, "pid": os.getpid(), "timing": timing,
+            "environment": environment_for(server)}  # fmt: skip
     partial = discovery.with_suffix(".tmp")
     partial.write_text(json.dumps(info), encoding="utf-8")
     partial.replace(discovery)  # readers never see half a file
