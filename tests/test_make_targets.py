@@ -62,3 +62,13 @@ def test_the_lab_config_roots_the_file_browser_at_the_repository_and_opens_lesso
     assert config.ServerApp.root_dir == str(ROOT)
     assert config.LabApp.default_url.startswith("/lab/tree/notebooks/00_start_here.ipynb")
     assert (ROOT / "notebooks" / "00_start_here.ipynb").exists()
+
+
+def test_no_documented_command_replaces_an_existing_env():
+    import re
+
+    documents = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "notebooks").glob("*.ipynb")]
+    replacing = re.compile(r"(?<!-n )(?<!if not exist \.env )\b(cp|copy) \.env\.sample \.env")
+    for document in documents:
+        found = replacing.search(document.read_text(encoding="utf-8"))
+        assert not found, f"{document.name}: {found.group(0)!r} replaces a learner's .env: use `make env` or cp -n"
