@@ -329,6 +329,14 @@ def test_consume_reports_a_cut_as_length(client):
     assert result.finish_reason == "length" and result.answer is None and not result.thinking_complete
 
 
+def test_a_dropped_responses_stream_keeps_what_arrived(client):
+    sky = {"instructions": "You are a helpful assistant.", "input": "Why is the sky blue?"}
+    result = consume(client.responses.create(model="DeepSeek-R1", stream=True, **sky))
+    assert not result.ok and isinstance(result.error, openai.APIConnectionError)
+    kept = recorded("l06-dropped")
+    assert result.thinking == kept["reasoning"] and kept["answer"].startswith(result.answer or "")
+
+
 def test_aconsume_reads_async_responses_streams_and_keeps_a_failed_request(replay_server):
     async def run():
         client = openai.AsyncOpenAI(
