@@ -277,10 +277,13 @@ def miss_response(miss: Miss) -> JSONResponse:
 async def stream_events(
     completion: Completion, family: str, include_usage: bool, timing: Timing
 ) -> AsyncIterator[bytes]:
-    for pause_ms, data in completion.events(family, include_usage):
-        # Without a pause, still yield to the event loop: a client that hung up is then noticed at once, instead
-        # of the rest of the stream being written into a dead socket (one log line per chunk).
-        await asyncio.sleep(pause_ms * timing.factor / 1000 if pause_ms and timing.factor else 0)
+    for index, (pause_ms, data) in enumerate(completion.events(family, include_usage)):
+        if pause_ms and timing.factor:
+            await asyncio.sleep(pause_ms * timing.factor / 1000)
+        elif index:
+            # Without a pause, still yield to the event loop between chunks, so other clients' requests and a
+            # hang-up are seen while a long stream is written (but not before the first chunk: it goes at once).
+            await asyncio.sleep(0)
         yield sse_frame(data)
 
 
