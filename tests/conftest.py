@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -21,18 +22,22 @@ if sys.__stdin__ is None:
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def course_variables() -> set[str]:
+@functools.cache
+def course_variables() -> frozenset[str]:
     """Every variable the course's settings read: those `.env.sample` documents and those `settings.py` reads."""
     sample = (ROOT / ".env.sample").read_text(encoding="utf-8").splitlines()
     documented = {line.split("=", 1)[0].strip() for line in sample if "=" in line and not line.startswith("#")}
     settings_code = (ROOT / "helpers/settings.py").read_text(encoding="utf-8")
     read = re.findall(r"""source, ["']([A-Z][A-Z0-9_]+)["']""", settings_code)
-    return documented | set(read)
+    return frozenset(documented | set(read))
 
 
-@pytest.fixture
-def hermetic_settings(monkeypatch, tmp_path) -> Iterator[Path]:
+@pytest.fixture(autouse=True)
+def hermetic_settings(monkeypatch, tmp_path_factory) -> Iterator[Path]:
     """No course variable from the developer's shell and an empty `.env`: settings see only what the test sets.
+
+    Every test under tests/ gets it (so the suite passes whatever the shell or `.env` holds); a test that needs
+    a value sets it with `monkeypatch.setenv`, or writes it to the file this fixture yields.
 
     Yields the empty env file (`helpers.settings.ENV_FILE` during the test); write to it to test `.env` values.
     The whole process environment is restored afterwards, including what `helpers.setup()` exported.
@@ -43,7 +48,7 @@ def hermetic_settings(monkeypatch, tmp_path) -> Iterator[Path]:
     for name in course_variables():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("REPLAY_TIMING", "none")  # a recorded endpoint started by setup() then never waits
-    env_file = tmp_path / ".env"
+    env_file = tmp_path_factory.mktemp("settings") / ".env"  # not in tmp_path, which the test may use whole
     env_file.write_text("", encoding="utf-8")
     monkeypatch.setattr(helpers.settings, "ENV_FILE", env_file)
     yield env_file
