@@ -1,7 +1,8 @@
 """The course's static site (``make site``), built from the committed notebooks and read in headless Chromium.
 
-A module fixture builds the site with Sphinx and myst-nb into a temporary folder, exactly as ``make site`` does
-(stored outputs, no cell executed, any warning fails the build), and serves it on loopback. The browser may
+A module fixture copies the repository's files (as a clone has them), builds the site from that copy with Sphinx
+and myst-nb exactly as ``make site`` does (stored outputs, no cell executed, any warning fails the build), and
+serves it on loopback; the checks compare each page with the very notebook it was built from. The browser may
 load nothing but that server: any other request is refused and fails the test. Then the tests open the home
 page, every lesson and every guide, follow every link to the site itself, and look at what a reader sees:
 highlighted code, prices as text, tracebacks only in the cells that raise on purpose, a note wherever a live
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,7 +33,7 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots" / "site"
 LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
 GUIDES = sorted(ROOT.glob("docs/*.md"))
 # The same command as `make site`, into a folder of the test's own.
-SPHINX = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(ROOT / "site"), "-E", "-W", "--keep-going", "-q"]
+SPHINX = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-W", "--keep-going", "-q"]
 
 sys.path.insert(0, str(ROOT / "site"))
 from course_site import is_widget_output  # noqa: E402 - the site's own rule for what counts as a widget
@@ -44,15 +47,47 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+@dataclass
+class Site:
+    base: str  # the URL it is served at
+    html: Path  # the built pages
+    src: Path  # the copy of the repository it was built from
+    summary: dict = field(default_factory=dict)
+
+    def source(self, path: Path) -> Path:
+        """The copy, as built, of a file of the repository."""
+        return self.src / path.relative_to(ROOT)
+
+
+def copy_repository(dest: Path) -> None:
+    """The files a clone has (tracked, or new and not ignored): the build and the checks then read one version of
+    each notebook, even while the working tree changes under them. Without git (a zip), everything but .venv."""
+    if not (ROOT / ".git").exists():
+        skip = shutil.ignore_patterns(".venv", ".git", "build", "__pycache__", "*.egg-info", "screenshots")
+        shutil.copytree(ROOT, dest, ignore=skip)
+        return
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The built site served on loopback: yields (base URL, html folder, build summary)."""
+    """The site built from a copy of the repository and served on loopback."""
     out = tmp_path_factory.mktemp("site")
-    html = out / "html"
+    src, html = out / "src", out / "html"
+    copy_repository(src)
     started = time.perf_counter()
     build = subprocess.run(
-        [*SPHINX, "-d", str(out / "doctrees"), str(ROOT), str(html)],
-        cwd=ROOT,
+        [*SPHINX, "-c", str(src / "site"), "-d", str(out / "doctrees"), str(src), str(html)],
+        cwd=src,
         capture_output=True,
         text=True,
         timeout=540,
@@ -65,7 +100,7 @@ def site(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", html, summary
+        yield Site(f"http://127.0.0.1:{server.server_address[1]}/", html, src, summary)
     finally:
         server.shutdown()
         server.server_close()
@@ -114,7 +149,7 @@ class Reader:
 
 @pytest.fixture
 def reader(browser, site):
-    reader = Reader(browser, site[0])
+    reader = Reader(browser, site.base)
     yield reader
     reader.context.close()
 
@@ -125,21 +160,25 @@ def page_path(source: Path) -> str:
 
 def test_the_build_loads_nothing_from_the_network(site):
     """No page of the built site names a script, stylesheet, image or font on another host."""
-    _, html, summary = site
+    html = site.html
     remote = re.compile(r"""<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
     css_remote = re.compile(r"""url\(\s*["']?(?:https?:)?//|@import\s+["']?(?:https?:)?//""", re.I)
     offenders = [str(path.relative_to(html)) for path in html.rglob("*.html") if remote.search(path.read_text())]
     offenders += [str(path.relative_to(html)) for path in html.rglob("*.css") if css_remote.search(path.read_text())]
     assert offenders == []
-    expected = ["README.html", *map(page_path, LESSONS), *map(page_path, GUIDES)]
+    lessons, guides = site.src.glob("notebooks/[0-9][0-9]_*.ipynb"), site.src.glob("docs/*.md")
+    expected = [
+        "README.html",
+        *(path.relative_to(site.src).with_suffix(".html").as_posix() for path in [*lessons, *guides]),
+    ]
     assert [page for page in expected if not (html / page).is_file()] == []
-    summary["course_pages"] = len(expected)
+    site.summary["course_pages"] = len(expected)
 
 
 @pytest.mark.parametrize("source", [ROOT / "README.md", *GUIDES], ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_home_and_guides_render(site, reader, source):
     reader.open(page_path(source))
-    title = next(line[2:] for line in source.read_text().splitlines() if line.startswith("# "))
+    title = next(line[2:] for line in site.source(source).read_text().splitlines() if line.startswith("# "))
     assert reader.page.locator("h1").first.inner_text().strip().rstrip("#").strip() == title.strip().strip("`")
     # No math rendering: a bare $ is text, as JupyterLab and GitHub show it.
     assert reader.page.locator(".math, mjx-container").count() == 0
@@ -148,18 +187,21 @@ def test_home_and_guides_render(site, reader, source):
 
 def test_the_home_page_shows_prices_as_text(site, reader):
     reader.open("README.html")
-    for price in re.findall(r"\$\d+(?:\.\d+)?", (ROOT / "README.md").read_text()):
+    for price in re.findall(r"\$\d+(?:\.\d+)?", site.source(ROOT / "README.md").read_text()):
         assert price in reader.page.inner_text("main"), f"{price} is not on the home page as text"
 
 
 def test_the_navigation_follows_the_lesson_numbers(site, reader):
     reader.open("")  # the site's root, index.html, leads to the home page
-    reader.page.wait_for_url(f"{site[0]}README.html")
+    reader.page.wait_for_url(f"{site.base}README.html")
     hrefs = reader.page.eval_on_selector_all("nav.bd-docs-nav a.reference", "links => links.map(a => a.href)")
     lessons = [urlsplit(href).path.lstrip("/") for href in hrefs if "/notebooks/" in href]
-    assert lessons == [page_path(lesson) for lesson in LESSONS]
+    built = sorted(site.src.glob("notebooks/[0-9][0-9]_*.ipynb"))
+    assert lessons == [path.relative_to(site.src).with_suffix(".html").as_posix() for path in built]
     guides = [urlsplit(href).path.lstrip("/") for href in hrefs if "/docs/" in href]
-    assert sorted(guides) == [page_path(guide) for guide in GUIDES]
+    assert sorted(guides) == sorted(
+        path.relative_to(site.src).with_suffix(".html").as_posix() for path in site.src.glob("docs/*.md")
+    )
 
 
 CELLS = """() => Array.from(document.querySelectorAll('div.cell')).map(cell => ({
@@ -172,7 +214,8 @@ CELLS = """() => Array.from(document.querySelectorAll('div.cell')).map(cell => (
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.stem)
 def test_lesson_reads_as_in_jupyterlab(site, reader, lesson):
-    notebook = nbformat.read(lesson, as_version=4)
+    built = site.source(lesson)
+    notebook = nbformat.read(built, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     reader.open(page_path(lesson))
     page = reader.page
@@ -211,14 +254,14 @@ def test_lesson_reads_as_in_jupyterlab(site, reader, lesson):
     link = page.locator(f'.notebook-source a[href$="/{lesson.name}"]')
     assert link.count() == 1, "the note under the title links to the notebook"
     served = reader.context.request.get(link.evaluate("a => a.href"))
-    assert served.ok and served.body() == lesson.read_bytes()
+    assert served.ok and served.body() == built.read_bytes()
 
     reader.screenshot(lesson.stem)
 
 
 def test_lesson_09_charts_load(site, reader):
     lesson = next(path for path in LESSONS if path.name.startswith("09_"))
-    notebook = nbformat.read(lesson, as_version=4)
+    notebook = nbformat.read(site.source(lesson), as_version=4)
     charts = sum("image/png" in output.get("data", {}) for cell in notebook.cells for output in cell.get("outputs", []))
     assert charts > 0, f"{lesson.name} stores no chart"
     reader.open(page_path(lesson))
@@ -241,7 +284,7 @@ LINKS_AND_IDS = """() => ({
 def test_every_internal_link_resolves(site, reader):
     """From the home page, follow every link to the site: each page loads cleanly, each file is served, and each
     #fragment names an element of its page."""
-    base, _, summary = site
+    base = site.base
     pending = [("README.html", "(start)"), ("search.html", "(start)")]
     seen, ids, fragments, files, broken, links = set(), {}, set(), {}, [], 0
     while pending:
@@ -280,7 +323,7 @@ def test_every_internal_link_resolves(site, reader):
             broken.append(f"{target} (linked from {referrer}): HTTP {response.status}")
     assert broken == [], "links to nothing:\n" + "\n".join(broken)
     assert {page_path(lesson) for lesson in LESSONS} <= seen, "every lesson is reachable from the home page"
-    summary.update(
+    site.summary.update(
         pages_opened=len(seen),
         internal_links_checked=links,
         distinct_files_checked=len(files),
