@@ -176,3 +176,30 @@ def test_a_short_room_key_is_warned_about(capsys):
     server = ReplayServer(host="0.0.0.0", api_key="short")
     server.stop()
     assert "the room key has 5 characters" in capsys.readouterr().err
+
+
+def test_beyond_the_connection_limit_a_client_gets_a_503():
+    with ReplayServer(max_connections=2) as server:
+        held = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(2)]
+        try:
+            time.sleep(0.2)
+            response = httpx.get(f"{server.url}/info", headers={"api-key": server.api_key}, timeout=5)
+            assert response.status_code == 503
+        finally:
+            for connection in held:
+                connection.close()
+        time.sleep(0.2)
+        assert httpx.get(f"{server.url}/info", headers={"api-key": server.api_key}, timeout=5).status_code == 200
+
+
+def test_a_miss_says_whether_the_question_is_new_and_lists_the_recorded_ones(http):
+    new = send(http, CHAT_PATHS["v1"], json.dumps({"model": "DeepSeek-R1", "messages": [
+        {"role": "user", "content": "What is the capital of France? " * 10}]}).encode()).json()["error"]["message"]
+    assert new.startswith("No recorded response matches this request. Your question 'What is the capital")
+    assert "is not recorded. Recorded questions here: 'Hello!'" in new and "more)" in new
+    assert new.endswith("To ask your own question, go live: see .env.sample.")
+    listed = new.split("Recorded questions here: ", 1)[1].split(" (and ", 1)[0]
+    assert len(listed.split("; ")) == 8 and all(len(question) <= 84 for question in listed.split("; "))
+    known = send(http, CHAT_PATHS["v1"], json.dumps(
+        {"model": "DeepSeek-R1", "messages": HELLO, "temperature": 0.3}).encode()).json()["error"]["message"]
+    assert "Your question is recorded ('hello'" in known and "parameter temperature: 0.3 sent, not recorded" in known
