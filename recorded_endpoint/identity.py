@@ -119,9 +119,3 @@ class AsyncRecordedCredential(RecordedCredential):
 
     async def __aexit__(self, *_: object) -> None:
         await self.close()
-
-
-def parse_token(token: str, key: str = DEFAULT_API_KEY) -> tuple[str, bool] | None:
-    """Deprecated shim: ``(audience, has_role)`` of a token signed with ``key``; use :func:`verify_token`."""
-    claims = verify_token(token, key)
-    return (claims.audience, claims.has_role) if claims else None
