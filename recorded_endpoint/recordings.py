@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,6 @@ class Recording:
     routes: tuple[str, ...] | None
     responses: list[dict[str, Any]]
     title: str = ""
-    served: int = field(default=0, repr=False)
 
     @classmethod
     def load(cls, path: Path) -> Recording:
@@ -106,12 +105,6 @@ class Recording:
 
     def accepts(self, family: str, stream: bool) -> bool:
         return (self.routes is None or family in self.routes) and (self.stream is None or self.stream == stream)
-
-    def next_response(self) -> dict[str, Any]:
-        """The responses of a recording in turn, one counter per process (tests; the server uses ``response_for``)."""
-        response = self.responses[self.served % len(self.responses)]
-        self.served += 1
-        return response
 
     def response_for(self, attempt: int) -> dict[str, Any]:
         """The answer to a client's ``attempt``-th try (0 first): a 429, then what the retry gets; the last repeats."""
