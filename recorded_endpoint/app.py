@@ -316,7 +316,7 @@ def respond(recording: Recording, family: str, body: dict[str, Any], config: Rep
 def check_model(family: str, body: dict[str, Any], config: ReplayConfig) -> None:
     """The model (v1, inference, provider) must name a deployment this endpoint serves."""
     if family == Family.PROVIDER and body.get("model") != PROVIDER_MODEL:
-        model = errors_safe(repr(body.get("model"))[:80])
+        model = printable(repr(body.get("model"))[:80])
         message = f"Model {model} is not available; this endpoint serves {PROVIDER_MODEL!r}."
         raise RequestRejected(errors.azure_error(404, "model_not_found", message))
     if family in (Family.V1, Family.INFERENCE):
@@ -329,7 +329,7 @@ def check_model(family: str, body: dict[str, Any], config: ReplayConfig) -> None
         check_deployment(body["model"], config)
 
 
-def errors_safe(text: str) -> str:
+def printable(text: str) -> str:
     """``text`` with any lone surrogate shown as an escape, so it can go into a UTF-8 answer."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
@@ -399,7 +399,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    path = errors_safe(request.url.path[:200])
+    path = printable(request.url.path[:200])
     return errors.azure_error(405, "MethodNotAllowed", f"{request.method} is not allowed on {path}.")
 
 
