@@ -21,7 +21,6 @@ Every function checks its inputs before sending anything, and keys are only ever
 from __future__ import annotations
 
 import difflib
-import re
 import shlex
 import time
 import uuid
@@ -47,7 +46,7 @@ from azure.mgmt.cognitiveservices.models import (
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.resources.models import ResourceGroup
 
-from .settings import DEFAULT_DEPLOYMENT, DEFAULT_SKU, LIVE_MODEL, LIVE_MODEL_VERSION, PUBLIC_RESOURCE_MANAGER
+from .settings import DEFAULT_DEPLOYMENT, DEFAULT_SKU, GUID, LIVE_MODEL, LIVE_MODEL_VERSION, PUBLIC_RESOURCE_MANAGER
 
 ARM_ENDPOINT = PUBLIC_RESOURCE_MANAGER
 
@@ -91,7 +90,6 @@ GLOBAL_STANDARD_REGIONS = {
     "DeepSeek-V4-Pro": (DEEPSEEK_V4_PRO_GLOBAL_STANDARD_REGIONS, "`az cognitiveservices model list` of 2026-08-05"),
 }
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _TERMINAL = {"succeeded", "failed", "canceled"}
 
 ProgressCallback = Callable[[str, str], None]
@@ -103,7 +101,7 @@ ProgressCallback = Callable[[str, str], None]
 
 def validate_subscription_id(subscription_id: str) -> str:
     """Return the subscription id if it is a GUID, else raise ``ValueError`` saying where to find it."""
-    if not isinstance(subscription_id, str) or not _GUID.match(subscription_id):
+    if not isinstance(subscription_id, str) or not GUID.fullmatch(subscription_id):
         raise ValueError(
             f"subscription_id must be a GUID like 00000000-0000-0000-0000-000000000000; got "
             f"{subscription_id!r}. Find yours with `az account show --query id -o tsv`."
@@ -197,7 +195,7 @@ def _check_capacity(capacity: int) -> int:
 
 
 def _check_principal_id(principal_id: str) -> str:
-    if not isinstance(principal_id, str) or not _GUID.match(principal_id):
+    if not isinstance(principal_id, str) or not GUID.fullmatch(principal_id):
         raise ValueError(
             f"principal_id must be the object id (a GUID) of the user or app that calls the model; "
             f"got {principal_id!r}. Yours: `az ad signed-in-user show --query id -o tsv`."

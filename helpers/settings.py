@@ -8,6 +8,7 @@ course starts its recorded endpoint and points these same variables at it.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal, cast
@@ -18,6 +19,8 @@ from dotenv import dotenv_values
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO_ROOT / ".env"  # read when no other file is named (the tests point it at an empty one)
 DEFAULT_DEPLOYMENT = "DeepSeek-R1"
+# A subscription, tenant or object id: GUID.fullmatch(text) checks one, GUID.findall(text) finds them in a text.
+GUID = re.compile(r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b")
 
 # The model a deployment runs. Live, the default is DeepSeek-R1's successor: Microsoft retired DeepSeek-R1 on
 # Foundry on 2026-08-13 and names DeepSeek-V4-Pro as its replacement ("Model retirement schedule", Microsoft

@@ -8,11 +8,12 @@ import re
 
 from starlette.requests import Request
 
+from helpers.settings import GUID
+
 from ..identity import verify_token
 from .errors import ArmError, challenge
 
 MANAGEMENT_AUDIENCE = "management.azure.com"
-GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 
@@ -51,7 +52,7 @@ def authenticate(request: Request, api_key: str) -> None:
 
 def check_subscription(path: str) -> None:
     subscription = path.split("/")[2] if path.count("/") >= 2 else ""
-    if not GUID.match(subscription):
+    if not GUID.fullmatch(subscription):
         raise ArmError(
             400,
             "InvalidSubscriptionId",

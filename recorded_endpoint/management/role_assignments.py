@@ -53,14 +53,14 @@ def _check_scope_exists(call: Call, scope: str) -> None:
 def _check_request(name: str, properties: Any) -> dict[str, Any]:
     if not isinstance(properties, dict):
         raise missing_property("properties")
-    if not GUID.match(name):
+    if not GUID.fullmatch(name):
         # Authored to ARM's documented error format.
         raise ArmError(
             400,
             "InvalidRoleAssignmentId",
             f"The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID.",
         )
-    if not GUID.match(str(properties.get("principalId", ""))):
+    if not GUID.fullmatch(str(properties.get("principalId", ""))):
         raise ArmError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
     if _role_id(properties) not in BUILT_IN_ROLES:
         raise ArmError(

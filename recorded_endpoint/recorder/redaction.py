@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from helpers.settings import GUID
+
 from ..constants import LOOPBACK
 
 # The `model` a response names is kept only when it is a public model name (a deployment name is not).
@@ -31,7 +33,6 @@ MATCH_ANYWHERE_FROM = 8
 _SEPARATOR = r"[\s._:-]{0,2}"
 SPACED_UP_TO = 100  # longer values (Entra tokens) are looked for as written: nobody copies them out by hand
 
-GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 AZURE_HOST = re.compile(
     r"\b[A-Za-z0-9-]+\.(?:openai|services\.ai|cognitiveservices|models\.ai|inference\.ai|api\.azureml)\.azure\.com\b"
 )
