@@ -68,7 +68,10 @@ def discovery_file(timing: str) -> Path:
     """One file per copy of the course and timing setting."""
     from importlib.util import find_spec
 
-    package = Path(find_spec("recorded_endpoint").origin).resolve().parent  # found, not imported: kernels stay small
+    spec = find_spec("recorded_endpoint")  # found, not imported: kernels stay small
+    if spec is None or spec.origin is None:
+        raise RuntimeError("The recorded endpoint package is missing: run `make install` in the course's folder.")
+    package = Path(spec.origin).resolve().parent
     key = hashlib.sha256(f"{package}|{timing}".encode()).hexdigest()[:12]
     return runtime_dir() / f"endpoint-{key}.json"
 
