@@ -79,3 +79,15 @@ def test_a_notebook_shows_the_short_message_and_percent_tb_the_full_one(tmp_path
     assert len(error.traceback) == 2 and "Going live" in shown and "%tb" in shown
     full = "\n".join(o.get("text", "") + "\n".join(o.get("traceback", [])) for o in notebook.cells[2].outputs)
     assert full.count("\n") > 20 and "_base_client" in full  # the SDK's frames, when asked for
+
+
+def test_a_retired_model_live_names_the_retirement_and_the_fix(monkeypatch):
+    import httpx
+
+    monkeypatch.setenv("COURSE_MODE", "live")
+    request = httpx.Request("POST", "https://example.openai.azure.com/openai/v1/chat/completions")
+    body = {"error": {"code": "DeploymentNotFound", "message": "The model DeepSeek-R1 has been retired."}}
+    response = httpx.Response(404, request=request, json=body)
+    error = openai.NotFoundError("Error code: 404", response=response, body=body["error"])
+    message = short_message(error)
+    assert "retired" in message and "DeepSeek-V4-Pro" in message and "AZURE_DEEPSEEK_MODEL" in message
