@@ -31,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)  ## create .venv with the pinned packages (every other target does this first)
 
 lab: $(STAMP)  ## open the course in JupyterLab on lesson 00 (recorded mode unless .env says otherwise)
-	$(if $(ALLOW_ROOT),@echo "Running as root: JupyterLab needs --allow-root, so make lab adds it.")
+	$(if $(ALLOW_ROOT),@echo "Running as root: make lab adds --allow-root (JupyterLab refuses root without it).")
 	$(BIN)/jupyter lab --config=jupyter_lab_config.py $(ALLOW_ROOT)
 
 env:  ## create .env from .env.sample, never replacing one you have
