@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import shlex
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -266,13 +267,14 @@ def print_final_status(what: str, status: str) -> None:
 
 def tqdm_progress() -> ProgressCallback:
     """A live status line with the elapsed time (tqdm), handy for the minutes a live deployment takes."""
-    from tqdm.auto import tqdm
+    # tqdm's text bar, not tqdm.auto: the notebook widget always draws a bar, an empty box when there is no total.
+    from tqdm.std import tqdm
 
     bars: dict[str, Any] = {}
 
     def report(what: str, status: str) -> None:
         if what not in bars:
-            bars[what] = tqdm(desc=what, bar_format="{desc} [{elapsed}]")
+            bars[what] = tqdm(desc=what, bar_format="{desc} [{elapsed}]", file=sys.stdout)
         bars[what].set_description_str(f"{what}: {status}")
         if status.lower() in _TERMINAL:
             bars.pop(what).close()

@@ -211,7 +211,8 @@ def _panel_title(title: str, result: StreamResult) -> str:
 
 
 def _pre(text: str) -> str:
-    style = "white-space: pre-wrap; overflow-wrap: break-word; margin: 0; line-height: 1.4;"
+    # JupyterLab styles output <pre> with word-break: break-all, which splits words mid-word; undo that.
+    style = "white-space: pre-wrap; word-break: normal; overflow-wrap: break-word; margin: 0; line-height: 1.4;"
     style += " font-family: inherit; color: #555; font-size: 0.92em;"
     return f'<pre style="{style}">{html.escape(text)}</pre>'
 
