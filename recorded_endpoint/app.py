@@ -66,6 +66,7 @@ API_VERSIONS: dict[str, frozenset[str]] = {
 }
 PARSE_IN_THREAD_BYTES = 64_000  # bodies larger than this are parsed and matched off the event loop
 MATCH_DEADLINE_S = 5.0
+YIELD_EVERY = 8  # chunks written between two turns of the event loop when a stream has no pauses
 
 
 @dataclass(frozen=True)
@@ -280,8 +281,8 @@ async def stream_events(
     for index, (pause_ms, data) in enumerate(completion.events(family, include_usage)):
         if pause_ms and timing.factor:
             await asyncio.sleep(pause_ms * timing.factor / 1000)
-        elif index:
-            # Without a pause, still yield to the event loop between chunks, so other clients' requests and a
+        elif index % YIELD_EVERY == 0 and index:
+            # Without pauses, still yield to the event loop now and then, so other clients' requests and a
             # hang-up are seen while a long stream is written (but not before the first chunk: it goes at once).
             await asyncio.sleep(0)
         yield sse_frame(data)
