@@ -19,7 +19,7 @@ expected bytes counts as an error. The scenarios:
 4. 100 streaming clients alone vs the same 100 while one client sends a 1 MB request that matches no
    recording (p99 first chunk, aim: moves by less than 10 %).
 
-    python bench/bench_load.py            # --quick: 500 / 300 clients, one round each (about a minute)
+    python bench/bench_load.py            # --quick: 500 / 300 clients, one round each (1.5-2.5 min on 2 cores)
     python bench/bench_load.py --full     # three rounds of each
 """
 
