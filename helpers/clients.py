@@ -121,6 +121,10 @@ def inference_client(settings: Settings | None = None, **options: Any):
     endpoint = settings.inference_endpoint
     if not endpoint:  # load_settings derives one; a Settings built by hand may lack it
         raise SettingsError("No model inference endpoint: set AZURE_INFERENCE_ENDPOINT (see .env.sample).")
+    if endpoint.rstrip("/").endswith("/models"):
+        # A Foundry resource's /models endpoint serves many deployments, so every request must name one
+        # (a serverless endpoint serves one model and needs no name).
+        options.setdefault("model", settings.deployment)
     if settings.auth == "key":
         return ChatCompletionsClient(
             endpoint=endpoint, credential=AzureKeyCredential(settings.inference_key or ""), **options

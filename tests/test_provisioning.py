@@ -270,7 +270,7 @@ def test_tqdm_progress_shows_a_status_line(arm: ArmServer, capsys: pytest.Captur
     resources, cognitive, _ = arm.clients()
     p.create_resource_group(resources, RG, "eastus2")
     p.create_foundry_account(cognitive, RG, ACCOUNT, "eastus2", progress=p.tqdm_progress())
-    assert f"Foundry account '{ACCOUNT}': Succeeded [" in capsys.readouterr().err
+    assert f"Foundry account '{ACCOUNT}': Succeeded [" in capsys.readouterr().out
 
 
 def test_existing_assignment_under_another_name_is_returned(arm: ArmServer) -> None:

@@ -61,13 +61,14 @@ def test_both_wire_shapes_split_into_the_recorded_thinking_and_answer(replay_env
 @pytest.mark.parametrize(
     ("route", "params", "chunks_without_text"),
     [
-        # openai yields Azure's first chunk (choices [] + prompt_filter_results), a role chunk and the finish
-        # chunk, which carries usage unless include_usage asks for a separate usage-only chunk (choices []).
-        ("v1", {}, 3),
-        ("v1", {"stream_options": {"include_usage": True}}, 4),
-        ("classic", {"stream_options": {"include_usage": True}}, 4),
-        # azure-ai-inference drops the empty first chunk; this route always ends with a usage-only chunk.
-        ("inference", {}, 3),
+        # openai yields Azure's first chunk (choices [] + prompt_filter_results) and the finish chunk, which
+        # carries usage unless include_usage asks for a separate usage-only chunk (choices []). The role rides
+        # in the first text chunk, as in Learn's DeepSeek-R1 example.
+        ("v1", {}, 2),
+        ("v1", {"stream_options": {"include_usage": True}}, 3),
+        ("classic", {"stream_options": {"include_usage": True}}, 3),
+        # azure-ai-inference drops the empty first chunk; on this route usage rides in the finish chunk.
+        ("inference", {}, 1),
     ],
 )
 def test_chunks_without_choices_are_counted_but_not_read(replay_env, route, params, chunks_without_text):
