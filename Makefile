@@ -8,6 +8,9 @@ UV_VERSION := 0.13.9
 INSTALLER ?= uv  # INSTALLER=pip installs with pip alone
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Tests give each kernel its own recorded endpoint: lessons 01, 02 and 11 run on two workers at once, and on one
+# shared endpoint lesson 11 would delete the resource group lesson 02 is deploying into.
+TEST_ENV := COURSE_MODE=recorded REPLAY_TIMING=none COURSE_SHARED_ENDPOINT=0
 # Tests run on both cores; --dist loadfile keeps each file (so every cell of a notebook) in one worker, in order.
 JOBS ?= 2
 XDIST := -n $(JOBS) --dist loadfile
@@ -39,16 +42,16 @@ env:  ## create .env from .env.sample, never replacing one you have
 	else cp .env.sample .env && echo "Created .env from .env.sample: fill it in, then restart the lessons' kernels."; fi
 
 test: $(STAMP)  ## unit tests, then every notebook under nbval against the recorded endpoint
-	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(XDIST) tests $(NBVAL) $(NOTEBOOKS)
+	$(TEST_ENV) $(BIN)/python -m pytest -q $(XDIST) tests $(NBVAL) $(NOTEBOOKS)
 
 unit: $(STAMP)
-	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(XDIST) tests
+	$(TEST_ENV) $(BIN)/python -m pytest -q $(XDIST) tests
 
 quick: $(STAMP)  ## the unit tests without the slow ones (kernels, subprocesses, the browser)
-	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(XDIST) -m "not slow" tests
+	$(TEST_ENV) $(BIN)/python -m pytest -q $(XDIST) -m "not slow" tests
 
 notebooks: $(STAMP)
-	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q $(XDIST) $(NBVAL) $(NOTEBOOKS)
+	$(TEST_ENV) $(BIN)/python -m pytest -q $(XDIST) $(NBVAL) $(NOTEBOOKS)
 
 REGEN_BACKUP := build/regen-backup/$(shell date +%Y%m%d-%H%M%S)
 
@@ -58,7 +61,7 @@ regen: $(STAMP)  ## re-execute notebooks against the recordings and store the ou
 	  echo "These notebooks have changes not committed (your outputs or edits):"; git status --short -- $(or $(NB),$(NOTEBOOKS)); \
 	  echo "They are copied to $(REGEN_BACKUP)/ before they are rewritten. (FORCE=1 skips this message.)"; fi
 	mkdir -p $(REGEN_BACKUP) && cp $(or $(NB),$(NOTEBOOKS)) $(REGEN_BACKUP)/
-	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	$(TEST_ENV) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 \
 		--ExecutePreprocessor.store_widget_state=False --NotebookClient.coalesce_streams=True $(or $(NB),$(NOTEBOOKS))
 	$(BIN)/python tests/tidy_notebooks.py $(or $(NB),$(NOTEBOOKS))
@@ -86,7 +89,7 @@ record: $(STAMP)  ## record the lessons' live answers into build/recordings/ (us
 		--ExecutePreprocessor.store_widget_state=False --allow-errors $(or $(NB),$(RECORD_NOTEBOOKS))
 
 browser: $(STAMP)  ## JupyterLab in headless Chromium runs lesson 06 (needs /usr/bin/chromium)
-	COURSE_MODE=recorded REPLAY_TIMING=none $(BIN)/python -m pytest -q tests/browser
+	$(TEST_ENV) $(BIN)/python -m pytest -q tests/browser
 
 # Sphinx + myst-nb render the stored outputs (nothing is executed); any warning, such as a broken link, fails.
 # -E: a fresh build each time (a few seconds), so every page's navigation lists the lessons that exist now.
