@@ -25,14 +25,14 @@ from typing import Any
 import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from . import errors
 from .errors import RequestRejected
 from .identity import verify_token
-from .limits import MAX_BODY_BYTES, BodyDeadline, BodyTooSlow, parse_json
+from .limits import MAX_BODY_BYTES, BodyDeadline, BodyIncomplete, BodyTooLarge, BodyTooSlow, parse_json, read_bounded
 from .recordings import Miss, Recording, RecordingLibrary
 from .routes import CHAT_PATHS, INFERENCE_FAMILIES, Family
 from .wire import PROVIDER_MODEL, Completion, sse_frame
@@ -187,22 +187,15 @@ async def read_body(request: Request) -> bytes:
         raise RequestRejected(
             errors.azure_error(415, "UnsupportedMediaType", f"Content-Type must be application/json, got {shown!r}.")
         )
-    too_large = RequestRejected(
-        errors.azure_error(413, "RequestEntityTooLarge", f"The body exceeds {MAX_BODY_BYTES} bytes.")
-    )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
-    raw = bytearray()
     try:
-        async for piece in request.stream():
-            raw += piece
-            if len(raw) > MAX_BODY_BYTES:
-                raise too_large
-    except ClientDisconnect as gone:
+        return await read_bounded(request)
+    except BodyTooLarge:
+        raise RequestRejected(
+            errors.azure_error(413, "RequestEntityTooLarge", f"The body exceeds {MAX_BODY_BYTES} bytes.")
+        ) from None
+    except BodyIncomplete:
         # The client hung up mid-body; nobody will read this answer, but the request ends quietly.
-        raise RequestRejected(errors.bad_request("The request body ended before it was complete.")) from gone
-    return bytes(raw)
+        raise RequestRejected(errors.bad_request("The request body ended before it was complete.")) from None
 
 
 def json_object(raw: bytes) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
-from ..limits import MAX_BODY_BYTES, parse_json
+from ..limits import MAX_BODY_BYTES, BodyIncomplete, BodyTooLarge, parse_json, read_bounded
 from .errors import ArmError, invalid_content
 
 
@@ -31,20 +31,13 @@ async def read_json_object(request: Request) -> dict[str, Any]:
 
 
 async def _read_bounded(request: Request) -> bytes:
-    # Authored to ARM's documented error format (ARM refuses bodies over its own, larger, limit the same way).
-    too_large = ArmError(413, "RequestEntityTooLarge", f"The request body exceeds {MAX_BODY_BYTES:,} bytes.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
-    raw = bytearray()
     try:
-        async for piece in request.stream():
-            raw += piece
-            if len(raw) > MAX_BODY_BYTES:
-                raise too_large
-    except ClientDisconnect:
+        return await read_bounded(request)
+    except BodyTooLarge:
+        # Authored to ARM's documented error format (ARM refuses bodies over its own, larger, limit the same way).
+        raise ArmError(413, "RequestEntityTooLarge", f"The request body exceeds {MAX_BODY_BYTES:,} bytes.") from None
+    except BodyIncomplete:
         raise invalid_content("the request body ended before it was complete") from None
-    return bytes(raw)
 
 
 def all_text_is_valid_unicode(value: Any) -> bool:

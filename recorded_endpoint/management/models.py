@@ -33,19 +33,16 @@ from typing import Any
 
 from starlette.responses import Response
 
+from helpers.provisioning import DEEPSEEK_V4_PRO_GLOBAL_STANDARD_REGIONS
+
 from .accounts import find_account
 from .errors import ArmError, ArmJSONResponse
 from .paths import ACCOUNT, COGNITIVE, SUB
 from .regions import check_region, normalize_region
 from .state import Call
 
-DEEPSEEK_REGIONS = frozenset({
-    "australiaeast", "brazilsouth", "canadacentral", "canadaeast", "centralus", "centraluseuap", "eastus",
-    "eastus2", "eastus2euap", "francecentral", "germanywestcentral", "italynorth", "japaneast", "japanwest",
-    "koreacentral", "northcentralus", "norwayeast", "polandcentral", "southafricanorth", "southcentralus",
-    "southindia", "spaincentral", "swedencentral", "switzerlandnorth", "switzerlandwest", "uaenorth", "uksouth",
-    "ukwest", "westcentralus", "westeurope", "westus", "westus2", "westus3",
-})  # fmt: skip
+# The regions that offered DeepSeek models as Global Standard on 2026-08-05 (source in helpers.provisioning).
+DEEPSEEK_REGIONS = DEEPSEEK_V4_PRO_GLOBAL_STANDARD_REGIONS
 US_DATA_ZONE = frozenset({
     "centralus", "eastus", "eastus2", "northcentralus", "southcentralus", "westcentralus", "westus", "westus2",
     "westus3",
