@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from . import errors
 from .errors import RequestRejected
+from .headers import AzureHeaders
 from .identity import verify_token
 from .limits import MAX_BODY_BYTES, BodyDeadline, BodyIncomplete, BodyTooLarge, BodyTooSlow, parse_json, read_bounded
 from .recordings import Miss, Recording, RecordingLibrary
@@ -404,19 +405,18 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(config: ReplayConfig, extra_routes: list | None = None) -> Starlette:
-    """The recorded endpoint as an ASGI app; ``extra_routes`` (e.g. the Resource Manager routes) are added as is."""
-    from .responses import routes as responses_routes  # the Responses API builds on this module's request checks
+    """The recorded endpoint as an ASGI app: the chat and info routes, plus ``extra_routes`` as they are.
 
+    The server adds the Responses API and the Resource Manager routes as ``extra_routes``; both build on this
+    module's request checks, so this module imports neither of them.
+    """
     routes = [
         *(Route(path, chat_endpoint(family), methods=["POST"]) for family, path in CHAT_PATHS.items()),
-        *responses_routes(),
         Route("/openai/deployments/{deployment}/info", info_endpoint(Family.CLASSIC), methods=["GET"]),
         Route("/models/info", info_endpoint(Family.INFERENCE), methods=["GET"]),
         Route("/info", info_endpoint(Family.SERVERLESS), methods=["GET"]),
         *(extra_routes or []),
     ]
-    from .headers import AzureHeaders  # the response headers Azure sends on the model routes
-
     app = Starlette(
         routes=routes,
         middleware=[Middleware(AzureHeaders), Middleware(BodyDeadline)],

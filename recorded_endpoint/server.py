@@ -12,6 +12,7 @@ from .constants import DEFAULT_API_KEY, LOOPBACK
 from .limits import room_connection_limit
 from .management import ManagementPlane
 from .recordings import RECORDINGS_DIR, RecordingLibrary
+from .responses import routes as responses_routes
 from .wire import StreamDropped
 
 __all__ = ["Certificates", "ReplayServer", "build_config", "free_port", "make_certificates"]
@@ -62,7 +63,7 @@ class ReplayServer(BackgroundServer):
         self.api_key = api_key
         self.config = build_config(api_key, timing, Path(recordings_dir))
         super().__init__(
-            create_app(self.config, _management_routes(api_key)),
+            create_app(self.config, [*responses_routes(), *_management_routes(api_key)]),
             host=host,
             port=port,
             tls=tls,
