@@ -6,15 +6,13 @@ own settings, workspace and runtime folders, so nothing of the developer's own J
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest_support import CHROMIUM, CHROMIUM_ARGS, HERE, LAB_SETTINGS, ROOT, wait_until_up  # noqa: F401
+from conftest_support import CHROMIUM, CHROMIUM_ARGS, HERE, LAB_SETTINGS, ROOT, lab_environment, wait_until_up  # noqa: F401
 
 from recorded_endpoint.server import free_port
 
@@ -38,21 +36,8 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("lab")
     notebooks = home / "notebooks"
     shutil.copytree(ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    for name, values in LAB_SETTINGS.items():
-        path = home / "settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
     token, port = secrets.token_hex(16), free_port()
-    env = {
-        **os.environ,
-        "COURSE_MODE": "recorded",
-        "REPLAY_TIMING": "none",
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-        "IPYTHONDIR": str(home / "ipython"),
-    }
+    env = lab_environment(home)
     command = [
         sys.executable, "-m", "jupyter", "lab", f"--config={HERE / 'jupyter_server_config.py'}",
         f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",

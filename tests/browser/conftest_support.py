@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -23,6 +24,24 @@ LAB_SETTINGS = {
     # Render every cell, not only those in view, so that the whole notebook can be checked.
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
+
+
+def lab_environment(home: Path) -> dict[str, str]:
+    """The environment for a test's JupyterLab: recorded mode, and every Jupyter folder inside ``home``."""
+    for name, values in LAB_SETTINGS.items():
+        path = home / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    return {
+        **os.environ,
+        "COURSE_MODE": "recorded",
+        "REPLAY_TIMING": "none",
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "IPYTHONDIR": str(home / "ipython"),
+    }
 
 
 def wait_until_up(base: str, token: str, server: subprocess.Popen, log: Path, timeout_s: float = 90) -> None:

@@ -14,7 +14,6 @@ port, a token, no browser window, the app object exposed to the page). Then, in 
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -25,7 +24,7 @@ import time
 import pytest
 
 # tests/browser/ is on sys.path (pytest's rootdir-relative imports): the helpers the other browser tests use.
-from conftest_support import LAB_SETTINGS, ROOT, wait_until_up
+from conftest_support import ROOT, lab_environment, wait_until_up
 from test_jupyterlab import ERRORS_BY_CELL, SCREENSHOTS, run_all_cells
 
 from recorded_endpoint.server import free_port
@@ -54,21 +53,8 @@ def course_lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("first-hour")
     repository = home / "course"
     shutil.copytree(ROOT, repository, ignore=NOT_COPIED)
-    for name, values in LAB_SETTINGS.items():
-        path = home / "settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
     token, port = secrets.token_hex(16), free_port()
-    env = {
-        **os.environ,
-        "COURSE_MODE": "recorded",
-        "REPLAY_TIMING": "none",
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-        "IPYTHONDIR": str(home / "ipython"),
-    }
+    env = lab_environment(home)
     test_only = [
         "--ServerApp.ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0", "--no-browser",
         f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
